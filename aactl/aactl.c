@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * aactl: administer mod_agent_auth's database from a shell or cron.
+ *
+ *   aactl [-c HTTPD_CONF] [--vhost NAME] [--json] COMMAND [ARGS]
+ *
+ * Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 not found,
+ * 4 conflict (already approved, denied, expired...), 5 database unavailable.
+ */
+#include "aactl.h"
+
+#include "../mod_agent_auth/core/aa_crypto.h"
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AACTL_DEFAULT_CONF "/etc/apache2/apache2.conf"
+
+static const aactl_cmd_t aactl_cmds[] = {
+    { "approve", NULL, aactl_approve, 1, "CODE [--user USER] [--trust]",
+      "approve a device code; --trust links the host to USER for its next agents" },
+    { "deny", NULL, aactl_deny, 1, "CODE [--user USER] [--reason TEXT]",
+      "deny a device code" },
+    { "approvals", "list", aactl_approvals_list, 1, "[--json]",
+      "list pending approval requests" },
+    { "agents", "list", aactl_agents_list, 1, "[--json]", "list agents and their grants" },
+    { "hosts", "list", aactl_hosts_list, 1, "[--json]", "list hosts" },
+    { "schema", "create", aactl_schema_create, 2, "",
+      "create the tables (idempotent; run before starting httpd)" },
+    { "schema", "version", aactl_schema_version, 2, "[--json]",
+      "show the schema version; exit 4 when it is not the current one" },
+    { NULL, NULL, NULL, 0, NULL, NULL }
+};
+
+static void usage(FILE *out)
+{
+    const aactl_cmd_t *c;
+
+    fprintf(out, "usage: aactl [-c HTTPD_CONF] [--vhost NAME] [--json] COMMAND [ARGS]\n\n"
+                 "Commands:\n");
+    for (c = aactl_cmds; c->noun; c++)
+        fprintf(out, "  %s%s%s %s\n      %s\n", c->noun, c->verb ? " " : "",
+                c->verb ? c->verb : "", c->synopsis, c->summary);
+    fprintf(out, "\nThe database is the one httpd uses: DBDriver and DBDParams are read from\n"
+                 "HTTPD_CONF (default: $AACTL_CONFIG, then " AACTL_DEFAULT_CONF ").\n"
+                 "Example: aactl -c /etc/apache2/apache2.conf approve ABCD-EFGH --user alice\n"
+                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict,"
+                 " 5 database unavailable.\n");
+}
+
+static const aactl_cmd_t *find_cmd(int argc, const char *const *argv, int *used)
+{
+    const aactl_cmd_t *c;
+
+    for (c = aactl_cmds; c->noun; c++) {
+        if (strcmp(argv[0], c->noun) != 0)
+            continue;
+        if (!c->verb) {
+            *used = 1;
+            return c;
+        }
+        if (argc > 1 && strcmp(argv[1], c->verb) == 0) {
+            *used = 2;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Global options may appear anywhere; they are removed from argv. */
+static int take_globals(aactl_ctx_t *ctx, int *argc, const char **argv, const char **conf,
+                        const char **vhost)
+{
+    int i, o = 0;
+
+    for (i = 0; i < *argc; i++) {
+        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < *argc)
+            *conf = argv[++i];
+        else if (strcmp(argv[i], "--vhost") == 0 && i + 1 < *argc)
+            *vhost = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0)
+            ctx->json = 1;
+        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return -1;
+        else
+            argv[o++] = argv[i];
+    }
+    *argc = o;
+    return 0;
+}
+
+static int run(aactl_ctx_t *ctx, int argc, const char **argv)
+{
+    const char *conf = getenv("AACTL_CONFIG"), *vhost = NULL;
+    const aactl_cmd_t *cmd;
+    int used = 0, rc;
+
+    if (!conf || !*conf)
+        conf = AACTL_DEFAULT_CONF;
+    if (take_globals(ctx, &argc, argv, &conf, &vhost) != 0 || argc == 0
+        || strcmp(argv[0], "help") == 0) {
+        usage(argc == 0 ? stderr : stdout);
+        return argc == 0 ? AACTL_USAGE : AACTL_OK;
+    }
+    cmd = find_cmd(argc, argv, &used);
+    if (!cmd) {
+        ctx->errstr = apr_psprintf(ctx->pool, "unknown command \"%s\"; see aactl help",
+                                   argv[0]);
+        return AACTL_USAGE;
+    }
+    rc = aactl_conf_read(ctx->pool, conf, vhost, &ctx->conf, &ctx->errstr);
+    if (rc == AACTL_OK)
+        rc = aactl_db_open(ctx, cmd->needs_db == 2);
+    if (rc == AACTL_OK)
+        rc = cmd->handler(ctx, argc - used, argv + used);
+    return rc;
+}
+
+int main(int argc, const char *const *argv)
+{
+    aactl_ctx_t ctx;
+    const char **args;
+    int i, rc;
+
+    apr_app_initialize(&argc, &argv, NULL);
+    atexit(apr_terminate);
+    memset(&ctx, 0, sizeof(ctx));
+    apr_pool_create(&ctx.pool, NULL);
+    if (aa_crypto_init() != APR_SUCCESS) {
+        fprintf(stderr, "aactl: libsodium failed to initialise\n");
+        return AACTL_FAILURE;
+    }
+    args = apr_palloc(ctx.pool, sizeof(char *) * (argc + 1));
+    for (i = 1; i < argc; i++)
+        args[i - 1] = argv[i];
+
+    rc = run(&ctx, argc - 1, args);
+    if (rc != AACTL_OK && ctx.errstr)
+        fprintf(stderr, "aactl: %s\n", ctx.errstr);
+    if (ctx.db.handle)
+        apr_dbd_close(ctx.db.driver, ctx.db.handle);
+    return rc;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* aactl: the administration tool for mod_agent_auth's database. */
+#ifndef AACTL_H
+#define AACTL_H
+
+#include "../mod_agent_auth/core/aa_json.h"
+#include "../mod_agent_auth/core/aa_store.h"
+
+#include <apr_getopt.h>
+#include <apr_pools.h>
+
+/* Exit codes: stable, documented in aactl(1). */
+#define AACTL_OK 0
+#define AACTL_FAILURE 1
+#define AACTL_USAGE 2
+#define AACTL_NOT_FOUND 3
+#define AACTL_CONFLICT 4
+#define AACTL_DB_UNAVAILABLE 5
+
+/* What aactl learned from the httpd configuration. */
+typedef struct {
+    const char *path;      /* the main configuration file */
+    const char *driver;    /* DBDriver */
+    const char *params;    /* DBDParams (may hold a password: never print) */
+    const char *vhost;     /* the <VirtualHost> that held the settings, or NULL */
+    apr_int64_t session_ttl; /* AgentAuthSessionTTL, -1 when unset */
+} aactl_conf_t;
+
+typedef struct {
+    apr_pool_t *pool;
+    aactl_conf_t conf;
+    aa_db_t db;
+    int json;
+    const char *errstr; /* set by a handler that fails */
+} aactl_ctx_t;
+
+typedef int (*aactl_handler_fn)(aactl_ctx_t *ctx, int argc, const char *const *argv);
+
+typedef struct {
+    const char *noun;
+    const char *verb; /* NULL: the noun is the whole command */
+    aactl_handler_fn handler;
+    int needs_db;
+    const char *synopsis;
+    const char *summary;
+} aactl_cmd_t;
+
+/* conf.c: read DBDriver/DBDParams (following Include) from an httpd config. */
+int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl_conf_t *conf,
+                    const char **errstr);
+
+/* db.c */
+int aactl_db_open(aactl_ctx_t *ctx, int create);
+
+/* output.c */
+void aactl_print_json(aactl_ctx_t *ctx, aa_json_t *doc);
+void aactl_print_table(aactl_ctx_t *ctx, const char *const *headers, int ncols,
+                       apr_array_header_t *rows);
+const char *aactl_age(apr_pool_t *pool, apr_int64_t since, apr_int64_t now);
+
+/* Commands. */
+int aactl_schema_create(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_schema_version(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_deny(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_agents_list(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_hosts_list(aactl_ctx_t *ctx, int argc, const char *const *argv);
+
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* aactl approvals list, aactl approve CODE, aactl deny CODE. */
+#include "aactl.h"
+
+#include "../mod_agent_auth/core/aa_ops.h"
+#include "../mod_agent_auth/core/aa_time.h"
+
+#include <apr_strings.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Without --user, the approver is the person at the terminal. */
+static const char *default_user(void)
+{
+    const char *who = getenv("SUDO_USER");
+
+    if (!who || !*who)
+        who = getenv("USER");
+    if (!who || !*who)
+        who = getlogin();
+    return who && *who ? who : "admin";
+}
+
+int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
+{
+    static const char *const headers[] = { "DEVICE_CODE", "AGENT", "HOST", "KIND",
+                                           "CAPABILITIES", "AGE", "EXPIRES_IN" };
+    apr_array_header_t *approvals, *rows;
+    const char *errstr = NULL;
+    apr_int64_t now = aa_now();
+    aa_json_t *list = aa_json_array(ctx->pool);
+    int i;
+
+    (void)argc;
+    (void)argv;
+    if (aa_store_approval_list_pending(ctx->pool, &ctx->db, &approvals, &errstr)
+        != APR_SUCCESS) {
+        ctx->errstr = errstr;
+        return AACTL_DB_UNAVAILABLE;
+    }
+    rows = apr_array_make(ctx->pool, approvals->nelts + 1, sizeof(const char **));
+    for (i = 0; i < approvals->nelts; i++) {
+        const aa_approval_t *a = APR_ARRAY_IDX(approvals, i, const aa_approval_t *);
+        const char **row = apr_palloc(ctx->pool, sizeof(char *) * 7);
+        aa_json_t *obj = aa_json_object(ctx->pool), *caps = NULL;
+        const char *err;
+
+        if (a->expires_at <= now)
+            continue;
+        aa_json_set_str(ctx->pool, obj, "device_code", a->id);
+        aa_json_set_str(ctx->pool, obj, "agent_id", a->agent_id);
+        aa_json_set_str(ctx->pool, obj, "host_id", a->host_id);
+        aa_json_set_str(ctx->pool, obj, "method", a->method);
+        aa_json_set_str(ctx->pool, obj, "kind", a->kind);
+        if (aa_json_parse(ctx->pool, a->capabilities, strlen(a->capabilities), 0, &caps, &err)
+            == APR_SUCCESS)
+            aa_json_set(obj, "capabilities", caps);
+        aa_json_set_str(ctx->pool, obj, "created_at", aa_iso8601(ctx->pool, a->created_at));
+        aa_json_set_str(ctx->pool, obj, "expires_at", aa_iso8601(ctx->pool, a->expires_at));
+        aa_json_append(list, obj);
+
+        row[0] = a->id;
+        row[1] = a->agent_id;
+        row[2] = a->host_id;
+        row[3] = a->kind;
+        row[4] = a->capabilities;
+        row[5] = aactl_age(ctx->pool, a->created_at, now);
+        row[6] = apr_psprintf(ctx->pool, "%ds", (int)(a->expires_at - now));
+        APR_ARRAY_PUSH(rows, const char **) = row;
+    }
+    if (ctx->json)
+        aactl_print_json(ctx, list);
+    else
+        aactl_print_table(ctx, headers, 7, rows);
+    return AACTL_OK;
+}
+
+static int status_to_exit(aactl_ctx_t *ctx, apr_status_t rv, const char *errstr)
+{
+    ctx->errstr = errstr;
+    if (rv == APR_NOTFOUND)
+        return AACTL_NOT_FOUND;
+    if (rv == AA_ECONFLICT)
+        return AACTL_CONFLICT;
+    return AACTL_DB_UNAVAILABLE;
+}
+
+static void report(aactl_ctx_t *ctx, const char *verb, const aa_resolution_t *res,
+                   const char *user)
+{
+    if (ctx->json) {
+        aa_json_t *doc = aa_json_object(ctx->pool);
+
+        aa_json_set_str(ctx->pool, doc, "device_code", res->approval->id);
+        aa_json_set_str(ctx->pool, doc, "status", res->approval->status);
+        aa_json_set_str(ctx->pool, doc, "agent_id", res->agent->id);
+        aa_json_set_str(ctx->pool, doc, "agent_status", res->agent->status);
+        aa_json_set_str(ctx->pool, doc, "host_id", res->host->id);
+        aa_json_set_str(ctx->pool, doc, "host_status", res->host->status);
+        aa_json_set_str(ctx->pool, doc, "host_user_id", res->host->user_id);
+        aa_json_set_str(ctx->pool, doc, "by", user);
+        aa_json_set_int(ctx->pool, doc, "grants_changed", res->grants_changed);
+        aactl_print_json(ctx, doc);
+        return;
+    }
+    printf("%s %s: agent %s is now %s, %d grant(s) %s; host %s is %s%s%s\n", verb,
+           res->approval->id, res->agent->id, res->agent->status, res->grants_changed, verb,
+           res->host->id, res->host->status, *res->host->user_id ? ", linked to " : "",
+           res->host->user_id);
+}
+
+int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
+{
+    const char *code = NULL, *user = NULL, *errstr = NULL;
+    aa_resolution_t res;
+    apr_status_t rv;
+    int i, trust = 0;
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+            user = argv[++i];
+        else if (strcmp(argv[i], "--trust") == 0)
+            trust = 1;
+        else if (argv[i][0] != '-' && !code)
+            code = argv[i];
+        else {
+            ctx->errstr = apr_psprintf(ctx->pool, "approve: unexpected argument %s", argv[i]);
+            return AACTL_USAGE;
+        }
+    }
+    if (!code) {
+        ctx->errstr = "approve: which code? (the user code shown to the agent's user)";
+        return AACTL_USAGE;
+    }
+    if (!user)
+        user = default_user();
+    rv = aa_ops_approve(ctx->pool, &ctx->db, code, user, trust,
+                        ctx->conf.session_ttl >= 0 ? ctx->conf.session_ttl : 3600, aa_now(),
+                        &res, &errstr);
+    if (rv != APR_SUCCESS)
+        return status_to_exit(ctx, rv, errstr);
+    report(ctx, "approved", &res, user);
+    return AACTL_OK;
+}
+
+int aactl_deny(aactl_ctx_t *ctx, int argc, const char *const *argv)
+{
+    const char *code = NULL, *user = NULL, *reason = "", *errstr = NULL;
+    aa_resolution_t res;
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+            user = argv[++i];
+        else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+            reason = argv[++i];
+        else if (argv[i][0] != '-' && !code)
+            code = argv[i];
+        else {
+            ctx->errstr = apr_psprintf(ctx->pool, "deny: unexpected argument %s", argv[i]);
+            return AACTL_USAGE;
+        }
+    }
+    if (!code) {
+        ctx->errstr = "deny: which code?";
+        return AACTL_USAGE;
+    }
+    if (!user)
+        user = default_user();
+    rv = aa_ops_deny(ctx->pool, &ctx->db, code, user, reason, aa_now(), &res, &errstr);
+    if (rv != APR_SUCCESS)
+        return status_to_exit(ctx, rv, errstr);
+    report(ctx, "denied", &res, user);
+    return AACTL_OK;
+}

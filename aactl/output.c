@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* output.c: tables for people, JSON for scripts. */
+#include "aactl.h"
+
+#include <apr_strings.h>
+
+#include <stdio.h>
+#include <string.h>
+
+void aactl_print_json(aactl_ctx_t *ctx, aa_json_t *doc)
+{
+    printf("%s\n", aa_json_dump(ctx->pool, doc));
+}
+
+/* rows: arrays of ncols strings; columns are padded to their widest cell. */
+void aactl_print_table(aactl_ctx_t *ctx, const char *const *headers, int ncols,
+                       apr_array_header_t *rows)
+{
+    int *width = apr_pcalloc(ctx->pool, sizeof(int) * ncols);
+    int c, i;
+
+    for (c = 0; c < ncols; c++)
+        width[c] = (int)strlen(headers[c]);
+    for (i = 0; i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+
+        for (c = 0; c < ncols; c++)
+            if ((int)strlen(row[c]) > width[c])
+                width[c] = (int)strlen(row[c]);
+    }
+    for (c = 0; c < ncols; c++)
+        printf("%-*s%s", width[c], headers[c], c + 1 < ncols ? "  " : "\n");
+    for (i = 0; i < rows->nelts; i++) {
+        const char **row = APR_ARRAY_IDX(rows, i, const char **);
+
+        for (c = 0; c < ncols; c++)
+            printf("%-*s%s", width[c], row[c], c + 1 < ncols ? "  " : "\n");
+    }
+}
+
+const char *aactl_age(apr_pool_t *pool, apr_int64_t since, apr_int64_t now)
+{
+    apr_int64_t d = now - since;
+
+    if (since <= 0)
+        return "-";
+    if (d < 120)
+        return apr_psprintf(pool, "%ds", (int)d);
+    if (d < 7200)
+        return apr_psprintf(pool, "%dm", (int)(d / 60));
+    if (d < 172800)
+        return apr_psprintf(pool, "%dh", (int)(d / 3600));
+    return apr_psprintf(pool, "%dd", (int)(d / 86400));
+}

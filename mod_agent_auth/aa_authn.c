@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * aa_authn: who is calling. Agent JWTs are verified in check_authn, so the
+ * same code protects the protocol's execute endpoint and any <Location> with
+ * "AuthType AgentAuth". Host JWTs only ever reach the protocol endpoints,
+ * whose handlers call aa_authn_host().
+ */
+#include "aa_module.h"
+
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "apr_strings.h"
+
+#include "core/aa_time.h"
+
+APLOG_USE_MODULE(agent_auth);
+
+const char *aa_bearer_token(request_rec *r)
+{
+    const char *auth = apr_table_get(r->headers_in, "Authorization");
+
+    if (!auth || strncasecmp(auth, "Bearer", 6) != 0 || (auth[6] != ' ' && auth[6] != '\t'))
+        return NULL;
+    auth += 6;
+    while (*auth == ' ' || *auth == '\t')
+        auth++;
+    return *auth ? auth : NULL;
+}
+
+/* Peek at the unverified header typ, only to choose which check to run. */
+static const char *peek_typ(request_rec *r, const char *token)
+{
+    const char *dot = ap_strchr_c(token, '.');
+    unsigned char *raw;
+    apr_size_t rawlen;
+    aa_json_t *header;
+    const char *typ = NULL, *err;
+
+    if (!dot || dot - token > 2048)
+        return NULL;
+    if (aa_b64url_decode(r->pool, token, dot - token, &raw, &rawlen) != APR_SUCCESS)
+        return NULL;
+    if (aa_json_parse(r->pool, (const char *)raw, rawlen, 0, &header, &err) != APR_SUCCESS)
+        return NULL;
+    if (aa_json_get_str(header, "typ", &typ) != APR_SUCCESS)
+        return NULL;
+    return typ;
+}
+
+static int is_agent_auth_area(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    return type && strcasecmp(type, AA_AUTH_TYPE) == 0;
+}
+
+int aa_force_authn(request_rec *r)
+{
+    aa_endpoint_e ep = aa_route(r);
+    const char *token;
+
+    if (ep == AA_EP_CAP_EXECUTE)
+        return OK;
+    if (ep == AA_EP_NONE)
+        return DECLINED;
+    /* Elsewhere an agent JWT is optional; verify it only when present. */
+    token = aa_bearer_token(r);
+    if (token && (ep == AA_EP_CAP_LIST || ep == AA_EP_CAP_DESCRIBE)) {
+        const char *typ = peek_typ(r, token);
+
+        if (typ && strcmp(typ, AA_JWT_TYP_AGENT) == 0)
+            return OK;
+    }
+    return DECLINED;
+}
+
+static const char *expected_audience(request_rec *r, const aa_srv_conf_t *conf,
+                                     aa_endpoint_e ep)
+{
+    const aa_dir_conf_t *dconf = ap_get_module_config(r->per_dir_config, &agent_auth_module);
+
+    if (ep == AA_EP_CAP_EXECUTE)
+        return aa_default_location(r->pool, conf);
+    if (ep == AA_EP_NONE && dconf && dconf->audience)
+        return dconf->audience;
+    return conf->issuer;
+}
+
+int aa_check_authn(request_rec *r)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_endpoint_e ep = aa_route(r);
+
+    if (ep == AA_EP_NONE && !is_agent_auth_area(r))
+        return DECLINED;
+    if (!conf->issuer) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00009)
+                      "AuthType AgentAuth used in a server without AgentAuthIssuer");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (aa_req(r)->agent) {
+        r->user = (char *)aa_req(r)->agent->id;
+        return OK;
+    }
+    return aa_authn_agent(r, expected_audience(r, conf, ep));
+}
+
+static void log_rejection(request_rec *r, const aa_jwt_t *jwt, const char *why)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00010)
+                  "rejected JWT (jti %.64s, sub %.64s) from %s: %s", aa_jwt_log_id(jwt),
+                  jwt && jwt->sub ? jwt->sub : "-", r->useragent_ip, why);
+}
+
+static aa_err_e agent_status_error(const char *status)
+{
+    if (strcmp(status, AA_ST_PENDING) == 0)
+        return AA_ERR_AGENT_PENDING;
+    if (strcmp(status, AA_ST_EXPIRED) == 0)
+        return AA_ERR_AGENT_EXPIRED;
+    if (strcmp(status, AA_ST_REJECTED) == 0)
+        return AA_ERR_AGENT_REJECTED;
+    if (strcmp(status, AA_ST_CLAIMED) == 0)
+        return AA_ERR_AGENT_CLAIMED;
+    return AA_ERR_AGENT_REVOKED;
+}
+
+static aa_err_e host_status_error(const char *status)
+{
+    if (strcmp(status, AA_ST_PENDING) == 0)
+        return AA_ERR_HOST_PENDING;
+    if (strcmp(status, AA_ST_REJECTED) == 0)
+        return AA_ERR_HOST_REJECTED;
+    return AA_ERR_HOST_REVOKED;
+}
+
+/* Parse and check claims; on failure the 401 is already written. */
+static int parse_checked(request_rec *r, const char *typ, const char *audience, aa_jwt_t **out)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *token = aa_bearer_token(r);
+    const char *errstr = NULL;
+    const char *audiences[1];
+    aa_jwt_policy_t policy;
+
+    *out = NULL;
+    if (!token)
+        return aa_reply_error(r, AA_ERR_UNAUTHORIZED,
+                              apr_psprintf(r->pool, "A %s bearer token is required", typ));
+    if (aa_jwt_parse(r->pool, token, out, &errstr) != APR_SUCCESS) {
+        log_rejection(r, NULL, errstr);
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, errstr);
+    }
+    audiences[0] = audience;
+    policy.typ = typ;
+    policy.audiences = audiences;
+    policy.naudiences = 1;
+    policy.skew = conf->clock_skew;
+    policy.max_lifetime = conf->jwt_max_lifetime;
+    if (aa_jwt_check_claims(*out, &policy, aa_now(), &errstr) != APR_SUCCESS) {
+        log_rejection(r, *out, errstr);
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, errstr);
+    }
+    return OK;
+}
+
+static int check_replay(request_rec *r, const char *scope, const aa_jwt_t *jwt)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    apr_status_t rv = aa_replay_check(r, scope, jwt->jti, jwt->exp + conf->clock_skew);
+
+    if (rv == APR_EEXIST) {
+        log_rejection(r, jwt, "jti already used");
+        return aa_reply_error(r, AA_ERR_JTI_REPLAY, NULL);
+    }
+    if (rv != APR_SUCCESS) {
+        /* Fail closed: without the cache a replay could not be told apart. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AALOGNO(00011)
+                      "replay cache unavailable; refusing the request");
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+    }
+    return OK;
+}
+
+static int reply_db_error(request_rec *r, const char *errstr)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00012)
+                  "database error: %s", errstr ? errstr : "unknown");
+    return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+}
+
+static void export_identity(request_rec *r, const aa_agent_t *agent)
+{
+    r->user = (char *)agent->id;
+    r->ap_auth_type = AA_AUTH_TYPE;
+    apr_table_setn(r->subprocess_env, "AGENT_AUTH_AGENT_ID", agent->id);
+    apr_table_setn(r->subprocess_env, "AGENT_AUTH_HOST_ID", agent->host_id);
+    apr_table_setn(r->subprocess_env, "AGENT_AUTH_USER_ID", agent->user_id);
+    apr_table_setn(r->subprocess_env, "AGENT_AUTH_MODE", agent->mode);
+}
+
+static int verify_agent_key(request_rec *r, const aa_jwt_t *jwt, const aa_agent_t *agent)
+{
+    const char *errstr = NULL;
+    aa_jwk_t *key;
+
+    if (aa_jwk_parse_text(r->pool, agent->public_key, &key, &errstr) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00013)
+                      "stored key of agent %s is unusable: %s", agent->id, errstr);
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, NULL);
+    }
+    if (aa_jwt_verify_signature(jwt, key) != APR_SUCCESS) {
+        log_rejection(r, jwt, "bad signature");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT signature does not verify");
+    }
+    return OK;
+}
+
+int aa_authn_agent(request_rec *r, const char *audience)
+{
+    aa_req_t *req = aa_req(r);
+    const char *errstr = NULL;
+    aa_agent_t *agent;
+    aa_host_t *host;
+    aa_jwt_t *jwt;
+    aa_db_t *db;
+    apr_status_t rv;
+    int status;
+
+    status = parse_checked(r, AA_JWT_TYP_AGENT, audience, &jwt);
+    if (status != OK)
+        return status;
+    if (!jwt->sub) {
+        log_rejection(r, jwt, "no sub");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "An agent JWT must carry sub");
+    }
+    db = aa_dbd_acquire(r);
+    if (!db)
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+
+    rv = aa_store_agent_get(r->pool, db, jwt->sub, &agent, &errstr);
+    if (rv == APR_NOTFOUND) {
+        log_rejection(r, jwt, "unknown agent");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT names an unknown agent");
+    }
+    if (rv != APR_SUCCESS)
+        return reply_db_error(r, errstr);
+    /* The official SDK omits iss; when present it must be the agent's host. */
+    if (jwt->iss && strcmp(jwt->iss, agent->host_id) != 0) {
+        log_rejection(r, jwt, "iss is not the agent's host");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT iss is not the agent's host");
+    }
+    status = verify_agent_key(r, jwt, agent);
+    if (status != OK)
+        return status;
+
+    rv = aa_store_host_get(r->pool, db, agent->host_id, &host, &errstr);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        return reply_db_error(r, errstr);
+    if (rv == APR_NOTFOUND || strcmp(host->status, AA_ST_ACTIVE) != 0)
+        return aa_reply_error(r, host_status_error(rv == APR_NOTFOUND ? AA_ST_REVOKED
+                                                                      : host->status), NULL);
+    if (strcmp(agent->status, AA_ST_ACTIVE) != 0)
+        return aa_reply_error(r, agent_status_error(agent->status), NULL);
+    if (agent->expires_at > 0 && agent->expires_at <= aa_now())
+        return aa_reply_error(r, AA_ERR_AGENT_EXPIRED, NULL);
+
+    status = check_replay(r, apr_pstrcat(r->pool, "agent:", agent->id, NULL), jwt);
+    if (status != OK)
+        return status;
+
+    req->jwt = jwt;
+    req->agent = agent;
+    req->host = host;
+    req->authn_done = 1;
+    export_identity(r, agent);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, AALOGNO(00014)
+                  "agent %s of host %s authenticated (jti %.64s)", agent->id, host->id,
+                  jwt->jti);
+    return OK;
+}
+
+/* Key for an unknown host: the inline host_public_key, bound to iss. */
+static int presented_host_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key)
+{
+    const char *errstr = NULL;
+    aa_json_t *claim;
+    apr_status_t rv;
+
+    if (aa_json_get_obj(jwt->claims, "host_public_key", &claim) != APR_SUCCESS) {
+        log_rejection(r, jwt, "unknown host without host_public_key");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT,
+                              "Unknown host: the JWT must carry host_public_key");
+    }
+    rv = aa_jwk_parse(r->pool, claim, key, &errstr);
+    if (rv == APR_ENOTIMPL)
+        return aa_reply_error(r, AA_ERR_UNSUPPORTED_ALGORITHM, errstr);
+    if (rv != APR_SUCCESS) {
+        log_rejection(r, jwt, errstr);
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, errstr);
+    }
+    if (strcmp((*key)->thumbprint, jwt->iss) != 0) {
+        log_rejection(r, jwt, "iss is not the thumbprint of host_public_key");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT,
+                              "The JWT iss is not the thumbprint of host_public_key");
+    }
+    return OK;
+}
+
+int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jwt_t **jwt_out,
+                  aa_jwk_t **key_out)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *errstr = NULL;
+    aa_host_t *host = NULL;
+    aa_jwk_t *key = NULL;
+    aa_jwt_t *jwt;
+    aa_db_t *db;
+    apr_status_t rv;
+    int status;
+
+    status = parse_checked(r, AA_JWT_TYP_HOST, conf->issuer, &jwt);
+    if (status != OK)
+        return status;
+    if (!jwt->iss) {
+        log_rejection(r, jwt, "no iss");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "A host JWT must carry iss");
+    }
+    db = aa_dbd_acquire(r);
+    if (!db)
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+
+    rv = aa_store_host_get(r->pool, db, jwt->iss, &host, &errstr);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        return reply_db_error(r, errstr);
+    if (rv == APR_NOTFOUND) {
+        host = NULL;
+        if (!allow_unknown) {
+            log_rejection(r, jwt, "unknown host");
+            return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT names an unknown host");
+        }
+        status = presented_host_key(r, jwt, &key);
+        if (status != OK)
+            return status;
+    }
+    else if (aa_jwk_parse_text(r->pool, host->public_key, &key, &errstr) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00015)
+                      "stored key of host %s is unusable: %s", host->id, errstr);
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, NULL);
+    }
+    if (aa_jwt_verify_signature(jwt, key) != APR_SUCCESS) {
+        log_rejection(r, jwt, "bad host signature");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT signature does not verify");
+    }
+    status = check_replay(r, apr_pstrcat(r->pool, "host:", jwt->iss, NULL), jwt);
+    if (status != OK)
+        return status;
+
+    *host_out = host;
+    *jwt_out = jwt;
+    if (key_out)
+        *key_out = key;
+    return OK;
+}

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* aa_config: directives, their defaults, create/merge and getters. */
+#include "aa_module.h"
+
+#include "http_log.h"
+
+#include "apr_strings.h"
+#include "apr_uri.h"
+#include "apr_lib.h"
+
+#include <stdlib.h>
+
+/* Every default in one place; docs/mod_agent_auth.conf repeats them. */
+#define AA_DEFAULT_PROVIDER_NAME "agent-auth"
+#define AA_DEFAULT_DESCRIPTION "Agent Auth enabled service"
+#define AA_DEFAULT_APPROVAL_TTL 300
+#define AA_DEFAULT_APPROVAL_INTERVAL 5
+#define AA_DEFAULT_JWT_MAX_LIFETIME 60
+#define AA_DEFAULT_CLOCK_SKEW 30
+#define AA_DEFAULT_SESSION_TTL 3600
+#define AA_DEFAULT_MAX_BODY (64 * 1024)
+#define AA_DEFAULT_HEADER_PREFIX "X-Agent-Auth-"
+#define AA_DEFAULT_REPLAY_CACHE "shmcb"
+#define AA_UNSET -1
+
+void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
+{
+    aa_srv_conf_t *conf = apr_pcalloc(pool, sizeof(*conf));
+
+    (void)s;
+    conf->mode_delegated = AA_UNSET;
+    conf->mode_autonomous = AA_UNSET;
+    conf->approval_ttl = AA_UNSET;
+    conf->approval_interval = AA_UNSET;
+    conf->jwt_max_lifetime = AA_UNSET;
+    conf->clock_skew = AA_UNSET;
+    conf->session_ttl = AA_UNSET;
+    conf->max_body = AA_UNSET;
+    return conf;
+}
+
+#define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
+#define MERGE_NUM(f) conf->f = add->f != AA_UNSET ? add->f : base->f
+
+void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
+{
+    aa_srv_conf_t *base = basev, *add = addv;
+    aa_srv_conf_t *conf = apr_pcalloc(pool, sizeof(*conf));
+
+    MERGE_PTR(issuer);
+    MERGE_PTR(issuer_path);
+    MERGE_PTR(provider_name);
+    MERGE_PTR(description);
+    MERGE_PTR(caps_file);
+    MERGE_PTR(caps);
+    MERGE_PTR(default_caps);
+    MERGE_NUM(mode_delegated);
+    MERGE_NUM(mode_autonomous);
+    MERGE_PTR(approval_uri);
+    MERGE_NUM(approval_ttl);
+    MERGE_NUM(approval_interval);
+    MERGE_NUM(jwt_max_lifetime);
+    MERGE_NUM(clock_skew);
+    MERGE_NUM(session_ttl);
+    MERGE_NUM(max_body);
+    MERGE_PTR(header_prefix);
+    MERGE_PTR(replay_spec);
+    /* The replay cache is per virtual host and created in post_config. */
+    return conf;
+}
+
+void *aa_create_dir_conf(apr_pool_t *pool, char *dir)
+{
+    (void)dir;
+    return apr_pcalloc(pool, sizeof(aa_dir_conf_t));
+}
+
+void *aa_merge_dir_conf(apr_pool_t *pool, void *basev, void *addv)
+{
+    aa_dir_conf_t *base = basev, *add = addv;
+    aa_dir_conf_t *conf = apr_pcalloc(pool, sizeof(*conf));
+
+    MERGE_PTR(audience);
+    return conf;
+}
+
+aa_srv_conf_t *aa_srv_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &agent_auth_module);
+}
+
+static aa_srv_conf_t *cmd_conf(cmd_parms *cmd)
+{
+    return aa_srv_conf(cmd->server);
+}
+
+static const char *set_issuer(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+    apr_uri_t uri;
+    char *issuer;
+    apr_size_t len;
+
+    (void)dummy;
+    if (apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || !uri.scheme || !uri.hostname
+        || (strcasecmp(uri.scheme, "https") != 0 && strcasecmp(uri.scheme, "http") != 0)
+        || uri.query || uri.fragment)
+        return "AgentAuthIssuer must be an absolute http(s) URL without query or fragment";
+    issuer = apr_pstrdup(cmd->pool, arg);
+    len = strlen(issuer);
+    while (len > 0 && issuer[len - 1] == '/')
+        issuer[--len] = '\0';
+    conf->issuer = issuer;
+    conf->issuer_path = uri.path ? apr_pstrdup(cmd->pool, uri.path) : "";
+    len = strlen(conf->issuer_path);
+    while (len > 0 && conf->issuer_path[len - 1] == '/')
+        ((char *)conf->issuer_path)[--len] = '\0';
+    return NULL;
+}
+
+static const char *set_string(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+    const char **slot = (const char **)((char *)conf + (apr_size_t)cmd->info);
+
+    (void)dummy;
+    *slot = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_seconds(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+    apr_int64_t *slot = (apr_int64_t *)((char *)conf + (apr_size_t)cmd->info);
+    char *end = NULL;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+
+    (void)dummy;
+    if (!*arg || *end || v < 0 || v > 100L * 365 * 86400)
+        return apr_psprintf(cmd->pool, "%s needs a number of seconds, not \"%s\"",
+                            cmd->cmd->name, arg);
+    *slot = v;
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+    char *end = NULL;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+
+    (void)dummy;
+    if (!*arg || *end || v < 1024 || v > 64L * 1024 * 1024)
+        return "AgentAuthMaxBodySize must be a byte count between 1024 and 67108864";
+    conf->max_body = v;
+    return NULL;
+}
+
+static const char *set_capabilities(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *errstr = NULL;
+
+    (void)dummy;
+    if (!path)
+        return apr_psprintf(cmd->pool, "AgentAuthCapabilities: bad path %s", arg);
+    if (aa_caps_load(cmd->pool, path, &conf->caps, &errstr) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, "AgentAuthCapabilities: %s", errstr);
+    conf->caps_file = path;
+    return NULL;
+}
+
+static const char *add_default_cap(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+
+    (void)dummy;
+    if (!aa_caps_name_valid(arg))
+        return apr_psprintf(cmd->pool, "AgentAuthHostDefaultCapabilities: bad name \"%s\"",
+                            arg);
+    if (!conf->default_caps)
+        conf->default_caps = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    /* "none" states an empty list explicitly, overriding a parent's. */
+    if (strcmp(arg, "none") != 0)
+        APR_ARRAY_PUSH(conf->default_caps, const char *) = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *add_mode(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+
+    (void)dummy;
+    /* The first mode named resets the inherited pair. */
+    if (conf->mode_delegated == AA_UNSET) {
+        conf->mode_delegated = 0;
+        conf->mode_autonomous = 0;
+    }
+    if (strcmp(arg, AA_MODE_DELEGATED) == 0)
+        conf->mode_delegated = 1;
+    else if (strcmp(arg, AA_MODE_AUTONOMOUS) == 0)
+        conf->mode_autonomous = 1;
+    else
+        return "AgentAuthModes accepts delegated and/or autonomous";
+    return NULL;
+}
+
+static const char *set_header_prefix(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+    const char *p;
+
+    (void)dummy;
+    if (!*arg)
+        return "AgentAuthHeaderPrefix must not be empty: clients could spoof any header";
+    for (p = arg; *p; p++)
+        if (!apr_isalnum(*p) && *p != '-')
+            return "AgentAuthHeaderPrefix may hold only letters, digits and dashes";
+    conf->header_prefix = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_audience(cmd_parms *cmd, void *dirconf, const char *arg)
+{
+    aa_dir_conf_t *conf = dirconf;
+
+    if (!ap_is_url(arg))
+        return "AgentAuthAudience must be an absolute URL";
+    conf->audience = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+#define SRV_OFFSET(f) (void *)APR_OFFSETOF(aa_srv_conf_t, f)
+
+const command_rec aa_cmds[] = {
+    AP_INIT_TAKE1("AgentAuthIssuer", set_issuer, NULL, RSRC_CONF,
+                  "Set the issuer URL that clients use as the JWT audience"),
+    AP_INIT_TAKE1("AgentAuthProviderName", set_string, SRV_OFFSET(provider_name), RSRC_CONF,
+                  "Set the provider name published in discovery"),
+    AP_INIT_TAKE1("AgentAuthDescription", set_string, SRV_OFFSET(description), RSRC_CONF,
+                  "Set the service description published in discovery"),
+    AP_INIT_TAKE1("AgentAuthCapabilities", set_capabilities, NULL, RSRC_CONF,
+                  "Load the capabilities offered from a JSON file"),
+    AP_INIT_ITERATE("AgentAuthHostDefaultCapabilities", add_default_cap, NULL, RSRC_CONF,
+                    "Name the capabilities a linked host's agents get without approval"),
+    AP_INIT_ITERATE("AgentAuthModes", add_mode, NULL, RSRC_CONF,
+                    "Name the agent modes accepted: delegated and/or autonomous"),
+    AP_INIT_TAKE1("AgentAuthApprovalURI", set_string, SRV_OFFSET(approval_uri), RSRC_CONF,
+                  "Set the page where humans enter device-authorization codes"),
+    AP_INIT_TAKE1("AgentAuthApprovalTTL", set_seconds, SRV_OFFSET(approval_ttl), RSRC_CONF,
+                  "Set how many seconds an approval request stays valid"),
+    AP_INIT_TAKE1("AgentAuthJWTMaxLifetime", set_seconds, SRV_OFFSET(jwt_max_lifetime),
+                  RSRC_CONF, "Set the longest JWT lifetime (exp - iat) accepted, in seconds"),
+    AP_INIT_TAKE1("AgentAuthClockSkew", set_seconds, SRV_OFFSET(clock_skew), RSRC_CONF,
+                  "Set the clock skew tolerated on iat and exp, in seconds"),
+    AP_INIT_TAKE1("AgentAuthSessionTTL", set_seconds, SRV_OFFSET(session_ttl), RSRC_CONF,
+                  "Set the agent session TTL in seconds; 0 disables it"),
+    AP_INIT_TAKE1("AgentAuthMaxBodySize", set_max_body, NULL, RSRC_CONF,
+                  "Set the largest request body accepted by the endpoints, in bytes"),
+    AP_INIT_TAKE1("AgentAuthHeaderPrefix", set_header_prefix, NULL, RSRC_CONF,
+                  "Set the prefix of the identity headers passed to capability backends"),
+    AP_INIT_TAKE1("AgentAuthReplayCache", set_string, SRV_OFFSET(replay_spec), RSRC_CONF,
+                  "Choose the socache provider[:args] that remembers seen JWT ids"),
+    AP_INIT_TAKE1("AgentAuthAudience", set_audience, NULL, OR_AUTHCFG,
+                  "Set the JWT audience expected where AuthType AgentAuth protects"),
+    { NULL }
+};
+
+/* Getters apply the defaults, so an unset field never leaks out. */
+
+const char *aa_default_location(apr_pool_t *pool, const aa_srv_conf_t *conf)
+{
+    return apr_pstrcat(pool, conf->issuer, "/capability/execute", NULL);
+}
+
+const char *aa_discovery_url(apr_pool_t *pool, const aa_srv_conf_t *conf)
+{
+    return apr_pstrcat(pool, conf->issuer, "/.well-known/agent-configuration", NULL);
+}
+
+int aa_mode_supported(const aa_srv_conf_t *conf, const char *mode)
+{
+    if (conf->mode_delegated == AA_UNSET)
+        return strcmp(mode, AA_MODE_DELEGATED) == 0 || strcmp(mode, AA_MODE_AUTONOMOUS) == 0;
+    if (strcmp(mode, AA_MODE_DELEGATED) == 0)
+        return conf->mode_delegated;
+    if (strcmp(mode, AA_MODE_AUTONOMOUS) == 0)
+        return conf->mode_autonomous;
+    return 0;
+}
+
+void aa_approval_policy(const aa_srv_conf_t *conf, aa_approval_policy_t *policy)
+{
+    policy->verification_uri = conf->approval_uri;
+    policy->ttl = conf->approval_ttl;
+    policy->interval = conf->approval_interval;
+}
+
+/* Called from post_config: fill in every default and check consistency. */
+const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *conf)
+{
+    int i;
+
+    (void)s;
+    if (!conf->provider_name)
+        conf->provider_name = AA_DEFAULT_PROVIDER_NAME;
+    if (!conf->description)
+        conf->description = AA_DEFAULT_DESCRIPTION;
+    if (!conf->approval_uri)
+        conf->approval_uri = apr_pstrcat(pool, conf->issuer, "/device", NULL);
+    if (conf->approval_ttl == AA_UNSET)
+        conf->approval_ttl = AA_DEFAULT_APPROVAL_TTL;
+    if (conf->approval_interval == AA_UNSET)
+        conf->approval_interval = AA_DEFAULT_APPROVAL_INTERVAL;
+    if (conf->jwt_max_lifetime == AA_UNSET)
+        conf->jwt_max_lifetime = AA_DEFAULT_JWT_MAX_LIFETIME;
+    if (conf->clock_skew == AA_UNSET)
+        conf->clock_skew = AA_DEFAULT_CLOCK_SKEW;
+    if (conf->session_ttl == AA_UNSET)
+        conf->session_ttl = AA_DEFAULT_SESSION_TTL;
+    if (conf->max_body == AA_UNSET)
+        conf->max_body = AA_DEFAULT_MAX_BODY;
+    if (!conf->header_prefix)
+        conf->header_prefix = AA_DEFAULT_HEADER_PREFIX;
+    if (!conf->replay_spec)
+        conf->replay_spec = AA_DEFAULT_REPLAY_CACHE;
+    if (!conf->default_caps)
+        conf->default_caps = apr_array_make(pool, 1, sizeof(const char *));
+    if (!conf->caps)
+        return "AgentAuthIssuer is set but AgentAuthCapabilities is not";
+    if (conf->approval_ttl < 10)
+        return "AgentAuthApprovalTTL must be at least 10 seconds";
+
+    for (i = 0; i < conf->default_caps->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(conf->default_caps, i, const char *);
+
+        if (!aa_caps_find(conf->caps, name))
+            return apr_psprintf(pool,
+                                "AgentAuthHostDefaultCapabilities names %s, which %s "
+                                "does not define", name, conf->caps_file);
+    }
+    return NULL;
+}

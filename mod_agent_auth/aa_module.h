@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Declarations shared by the files of mod_agent_auth (not by core/ or aactl). */
+#ifndef AA_MODULE_H
+#define AA_MODULE_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "ap_socache.h"
+#include "apr_global_mutex.h"
+
+#include "core/aa_caps.h"
+#include "core/aa_error.h"
+#include "core/aa_jwt.h"
+#include "core/aa_ops.h"
+#include "core/aa_store.h"
+
+/* Log tags: "AA" and five digits, one per call site, never reused. */
+#define AALOGNO(n) "AA" #n ": "
+
+#define AA_HANDLER "agent-auth"
+#define AA_AUTH_TYPE "AgentAuth"
+
+extern module AP_MODULE_DECLARE_DATA agent_auth_module;
+
+typedef struct {
+    const char *issuer;      /* AgentAuthIssuer, no trailing slash */
+    const char *issuer_path; /* path part of issuer, "" for the root */
+    const char *provider_name;
+    const char *description;
+    const char *caps_file;
+    aa_caps_t *caps;
+    apr_array_header_t *default_caps; /* const char * */
+    int mode_delegated;               /* -1 unset */
+    int mode_autonomous;
+    const char *approval_uri;
+    apr_int64_t approval_ttl;
+    apr_int64_t approval_interval;
+    apr_int64_t jwt_max_lifetime;
+    apr_int64_t clock_skew;
+    apr_int64_t session_ttl;
+    apr_off_t max_body;
+    const char *header_prefix; /* identity headers sent to backends */
+    const char *replay_spec;   /* "provider[:args]" */
+    ap_socache_provider_t *replay_provider;
+    ap_socache_instance_t *replay_cache;
+    apr_global_mutex_t *replay_mutex;
+} aa_srv_conf_t;
+
+typedef struct {
+    const char *audience; /* AgentAuthAudience for AuthType AgentAuth areas */
+} aa_dir_conf_t;
+
+typedef enum {
+    AA_EP_NONE = 0,
+    AA_EP_DISCOVERY,
+    AA_EP_CAP_LIST,
+    AA_EP_CAP_DESCRIBE,
+    AA_EP_CAP_EXECUTE,
+    AA_EP_REGISTER,
+    AA_EP_STATUS,
+    AA_EP_UNIMPLEMENTED
+} aa_endpoint_e;
+
+/* What check_authn established about the caller of one request. */
+typedef struct {
+    int routed;
+    aa_endpoint_e endpoint;
+    int authn_done;
+    aa_jwt_t *jwt;       /* bearer token as parsed, or NULL */
+    aa_agent_t *agent;   /* verified agent, or NULL */
+    aa_host_t *host;     /* host of that agent */
+} aa_req_t;
+
+/* aa_config.c */
+extern const command_rec aa_cmds[];
+void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s);
+void *aa_merge_srv_conf(apr_pool_t *pool, void *base, void *add);
+void *aa_create_dir_conf(apr_pool_t *pool, char *dir);
+void *aa_merge_dir_conf(apr_pool_t *pool, void *base, void *add);
+aa_srv_conf_t *aa_srv_conf(const server_rec *s);
+const char *aa_default_location(apr_pool_t *pool, const aa_srv_conf_t *conf);
+const char *aa_discovery_url(apr_pool_t *pool, const aa_srv_conf_t *conf);
+int aa_mode_supported(const aa_srv_conf_t *conf, const char *mode);
+void aa_approval_policy(const aa_srv_conf_t *conf, aa_approval_policy_t *policy);
+const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *conf);
+
+/* aa_replay.c */
+void aa_replay_register_mutex(apr_pool_t *pconf);
+apr_status_t aa_replay_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
+void aa_replay_child_init(apr_pool_t *pchild, server_rec *s);
+/* APR_SUCCESS when first seen (and now recorded), APR_EEXIST on replay. */
+apr_status_t aa_replay_check(request_rec *r, const char *scope, const char *jti,
+                             apr_int64_t expires);
+
+/* aa_dbd.c */
+apr_status_t aa_dbd_post_config(apr_pool_t *pconf, server_rec *s);
+aa_db_t *aa_dbd_acquire(request_rec *r);
+
+/* aa_reply.c */
+aa_req_t *aa_req(request_rec *r);
+int aa_reply_json(request_rec *r, int status, aa_json_t *body);
+int aa_reply_error(request_rec *r, aa_err_e err, const char *message);
+int aa_reply_error_with(request_rec *r, aa_err_e err, const char *message,
+                        const char *member, aa_json_t *value);
+int aa_read_json_body(request_rec *r, aa_json_t **body);
+
+/* aa_authn.c */
+int aa_force_authn(request_rec *r);
+int aa_check_authn(request_rec *r);
+int aa_authn_agent(request_rec *r, const char *audience);
+int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host, aa_jwt_t **jwt,
+                  aa_jwk_t **presented_key);
+const char *aa_bearer_token(request_rec *r);
+
+/* aa_route.c */
+aa_endpoint_e aa_route(request_rec *r);
+int aa_map_to_storage(request_rec *r);
+int aa_type_checker(request_rec *r);
+int aa_handler(request_rec *r);
+
+/* handle_*.c */
+int aa_handle_discovery(request_rec *r);
+int aa_handle_cap_list(request_rec *r);
+int aa_handle_cap_describe(request_rec *r);
+int aa_handle_register(request_rec *r);
+int aa_handle_status(request_rec *r);
+int aa_handle_execute(request_rec *r);
+aa_json_t *aa_grants_json(request_rec *r, apr_array_header_t *grants);
+void aa_execute_register_filters(void);
+
+#endif

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * aa_route: the protocol's endpoints live at fixed paths under the issuer.
+ * They are claimed by path, without SetHandler, and never mapped to files.
+ */
+#include "aa_module.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+
+#include "apr_strings.h"
+
+APLOG_USE_MODULE(agent_auth);
+
+typedef struct {
+    const char *path;
+    aa_endpoint_e endpoint;
+} aa_route_t;
+
+static const aa_route_t aa_routes[] = {
+    { "/.well-known/agent-configuration", AA_EP_DISCOVERY },
+    { "/capability/list", AA_EP_CAP_LIST },
+    { "/capability/describe", AA_EP_CAP_DESCRIBE },
+    { "/capability/execute", AA_EP_CAP_EXECUTE },
+    { "/agent/register", AA_EP_REGISTER },
+    { "/agent/status", AA_EP_STATUS },
+    /* Defined by the spec, not offered here: answered with a JSON 404. */
+    { "/agent/request-capability", AA_EP_UNIMPLEMENTED },
+    { "/agent/reactivate", AA_EP_UNIMPLEMENTED },
+    { "/agent/revoke", AA_EP_UNIMPLEMENTED },
+    { "/agent/rotate-key", AA_EP_UNIMPLEMENTED },
+    { "/agent/introspect", AA_EP_UNIMPLEMENTED },
+    { "/host/revoke", AA_EP_UNIMPLEMENTED },
+    { "/host/rotate-key", AA_EP_UNIMPLEMENTED },
+    { NULL, AA_EP_NONE }
+};
+
+static aa_endpoint_e match(const aa_srv_conf_t *conf, const char *uri)
+{
+    apr_size_t plen = strlen(conf->issuer_path);
+    const aa_route_t *route;
+
+    /* Discovery also answers at the host root, where clients look first. */
+    if (strcmp(uri, "/.well-known/agent-configuration") == 0)
+        return AA_EP_DISCOVERY;
+    if (strncmp(uri, conf->issuer_path, plen) != 0)
+        return AA_EP_NONE;
+    for (route = aa_routes; route->path; route++)
+        if (strcmp(uri + plen, route->path) == 0)
+            return route->endpoint;
+    return AA_EP_NONE;
+}
+
+aa_endpoint_e aa_route(request_rec *r)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_req_t *req = aa_req(r);
+
+    /* Subrequests (our own calls to capability backends) are never ours. */
+    if (!req->routed) {
+        req->routed = 1;
+        req->endpoint = AA_EP_NONE;
+        if (conf->issuer && conf->caps && r->uri && !r->main)
+            req->endpoint = match(conf, r->uri);
+    }
+    return req->endpoint;
+}
+
+int aa_map_to_storage(request_rec *r)
+{
+    /* OK skips the filesystem walk, as mod_proxy does for its URLs. */
+    return aa_route(r) != AA_EP_NONE ? OK : DECLINED;
+}
+
+int aa_type_checker(request_rec *r)
+{
+    if (aa_route(r) == AA_EP_NONE)
+        return DECLINED;
+    r->handler = AA_HANDLER;
+    return OK;
+}
+
+static int method_is(request_rec *r, int method)
+{
+    if (r->method_number == method || (method == M_GET && r->header_only))
+        return 1;
+    apr_table_setn(r->headers_out, "Allow", method == M_GET ? "GET, HEAD" : "POST");
+    return 0;
+}
+
+int aa_handler(request_rec *r)
+{
+    aa_endpoint_e ep;
+
+    if (!r->handler || strcmp(r->handler, AA_HANDLER) != 0)
+        return DECLINED;
+    ep = aa_route(r);
+    switch (ep) {
+    case AA_EP_DISCOVERY:
+    case AA_EP_CAP_LIST:
+    case AA_EP_CAP_DESCRIBE:
+    case AA_EP_STATUS:
+        if (!method_is(r, M_GET))
+            return aa_reply_error(r, AA_ERR_METHOD_NOT_ALLOWED, NULL);
+        break;
+    case AA_EP_CAP_EXECUTE:
+    case AA_EP_REGISTER:
+        if (!method_is(r, M_POST))
+            return aa_reply_error(r, AA_ERR_METHOD_NOT_ALLOWED, NULL);
+        break;
+    case AA_EP_UNIMPLEMENTED:
+        return aa_reply_error(r, AA_ERR_NOT_FOUND, "This endpoint is not offered by this server");
+    default:
+        return DECLINED;
+    }
+
+    switch (ep) {
+    case AA_EP_DISCOVERY:
+        return aa_handle_discovery(r);
+    case AA_EP_CAP_LIST:
+        return aa_handle_cap_list(r);
+    case AA_EP_CAP_DESCRIBE:
+        return aa_handle_cap_describe(r);
+    case AA_EP_STATUS:
+        return aa_handle_status(r);
+    case AA_EP_CAP_EXECUTE:
+        return aa_handle_execute(r);
+    case AA_EP_REGISTER:
+        return aa_handle_register(r);
+    default:
+        return DECLINED;
+    }
+}

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* aa_json: json-c behind pool-owned values and status-returning getters. */
+#include "aa_json.h"
+
+#include <apr_strings.h>
+
+#include <json-c/json.h>
+
+#include <math.h>
+#include <string.h>
+
+static apr_status_t json_release(void *data)
+{
+    json_object_put((json_object *)data);
+    return APR_SUCCESS;
+}
+
+static aa_json_t *own(apr_pool_t *pool, json_object *value)
+{
+    if (value)
+        apr_pool_cleanup_register(pool, value, json_release, apr_pool_cleanup_null);
+    return value;
+}
+
+/*
+ * Count the keys of the top-level object in text by scanning tokens. json-c
+ * silently keeps the last of two equal keys; comparing this count with the
+ * parsed object's size reveals such duplicates whatever their escaping.
+ */
+static apr_size_t count_top_level_keys(const char *text, apr_size_t len)
+{
+    apr_size_t i, keys = 0;
+    int depth = 0, in_string = 0, expect_key = 0;
+
+    for (i = 0; i < len; i++) {
+        char c = text[i];
+
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            if (depth == 1 && expect_key)
+                keys++;
+            expect_key = 0;
+            in_string = 1;
+            break;
+        case '{':
+        case '[':
+            depth++;
+            expect_key = (c == '{' && depth == 1);
+            break;
+        case '}':
+        case ']':
+            depth--;
+            break;
+        case ',':
+            expect_key = (depth == 1);
+            break;
+        default:
+            break;
+        }
+    }
+    return keys;
+}
+
+apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
+                           int dup_check, aa_json_t **value, const char **errstr)
+{
+    json_tokener *tok;
+    json_object *parsed;
+    enum json_tokener_error jerr;
+    apr_size_t consumed;
+
+    if (len > (apr_size_t)INT32_MAX) {
+        *errstr = "document too large";
+        return APR_EINVAL;
+    }
+    tok = json_tokener_new_ex(AA_JSON_MAX_DEPTH);
+    if (!tok) {
+        *errstr = "out of memory";
+        return APR_ENOMEM;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+    parsed = json_tokener_parse_ex(tok, text, (int)len);
+    jerr = json_tokener_get_error(tok);
+    consumed = (apr_size_t)json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+
+    if (jerr != json_tokener_success) {
+        if (parsed)
+            json_object_put(parsed);
+        *errstr = jerr == json_tokener_continue ? "truncated JSON"
+                                                 : json_tokener_error_desc(jerr);
+        return APR_EINVAL;
+    }
+    while (consumed < len && strchr(" \t\r\n", text[consumed]))
+        consumed++;
+    if (consumed != len) {
+        json_object_put(parsed);
+        *errstr = "trailing data after JSON value";
+        return APR_EINVAL;
+    }
+    if (dup_check && json_object_is_type(parsed, json_type_object)
+        && count_top_level_keys(text, len) != (apr_size_t)json_object_object_length(parsed)) {
+        json_object_put(parsed);
+        *errstr = "duplicate member name";
+        return APR_EINVAL;
+    }
+    *value = own(pool, parsed);
+    return APR_SUCCESS;
+}
+
+aa_json_t *aa_json_object(apr_pool_t *pool)
+{
+    return own(pool, json_object_new_object());
+}
+
+aa_json_t *aa_json_array(apr_pool_t *pool)
+{
+    return own(pool, json_object_new_array());
+}
+
+aa_json_t *aa_json_string(apr_pool_t *pool, const char *s)
+{
+    return s ? own(pool, json_object_new_string(s)) : NULL;
+}
+
+aa_json_t *aa_json_int(apr_pool_t *pool, apr_int64_t n)
+{
+    return own(pool, json_object_new_int64(n));
+}
+
+aa_json_t *aa_json_double(apr_pool_t *pool, double d)
+{
+    return own(pool, json_object_new_double(d));
+}
+
+aa_json_t *aa_json_bool(apr_pool_t *pool, int b)
+{
+    return own(pool, json_object_new_boolean(b ? 1 : 0));
+}
+
+void aa_json_set(aa_json_t *obj, const char *key, aa_json_t *value)
+{
+    json_object_object_add(obj, key, value ? json_object_get(value) : NULL);
+}
+
+void aa_json_set_str(apr_pool_t *pool, aa_json_t *obj, const char *key, const char *s)
+{
+    aa_json_set(obj, key, aa_json_string(pool, s));
+}
+
+void aa_json_set_int(apr_pool_t *pool, aa_json_t *obj, const char *key, apr_int64_t n)
+{
+    aa_json_set(obj, key, aa_json_int(pool, n));
+}
+
+void aa_json_set_bool(apr_pool_t *pool, aa_json_t *obj, const char *key, int b)
+{
+    aa_json_set(obj, key, aa_json_bool(pool, b));
+}
+
+void aa_json_append(aa_json_t *arr, aa_json_t *value)
+{
+    json_object_array_add(arr, value ? json_object_get(value) : NULL);
+}
+
+void aa_json_append_str(apr_pool_t *pool, aa_json_t *arr, const char *s)
+{
+    aa_json_append(arr, aa_json_string(pool, s));
+}
+
+aa_json_type_e aa_json_type(const aa_json_t *value)
+{
+    switch (json_object_get_type(value)) {
+    case json_type_boolean:
+        return AA_JSON_BOOL;
+    case json_type_double:
+    case json_type_int:
+        return AA_JSON_NUMBER;
+    case json_type_string:
+        return AA_JSON_STRING;
+    case json_type_array:
+        return AA_JSON_ARRAY;
+    case json_type_object:
+        return AA_JSON_OBJECT;
+    default:
+        return AA_JSON_NULL;
+    }
+}
+
+int aa_json_is(const aa_json_t *value, aa_json_type_e type)
+{
+    return aa_json_type(value) == type;
+}
+
+apr_status_t aa_json_get(const aa_json_t *obj, const char *key, aa_json_t **value)
+{
+    json_object *v = NULL;
+
+    if (!json_object_is_type(obj, json_type_object))
+        return APR_NOTFOUND;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return APR_NOTFOUND;
+    *value = v;
+    return APR_SUCCESS;
+}
+
+static apr_status_t get_typed(const aa_json_t *obj, const char *key, aa_json_type_e type,
+                              aa_json_t **value)
+{
+    aa_json_t *v;
+
+    if (aa_json_get(obj, key, &v) != APR_SUCCESS)
+        return APR_NOTFOUND;
+    if (aa_json_type(v) != type)
+        return APR_EINVAL;
+    *value = v;
+    return APR_SUCCESS;
+}
+
+apr_status_t aa_json_get_str(const aa_json_t *obj, const char *key, const char **s)
+{
+    aa_json_t *v;
+    apr_status_t rv = get_typed(obj, key, AA_JSON_STRING, &v);
+
+    if (rv == APR_SUCCESS)
+        *s = json_object_get_string((json_object *)v);
+    return rv;
+}
+
+apr_status_t aa_json_get_number(const aa_json_t *obj, const char *key, double *d)
+{
+    aa_json_t *v;
+    apr_status_t rv = get_typed(obj, key, AA_JSON_NUMBER, &v);
+
+    if (rv == APR_SUCCESS)
+        *d = json_object_get_double(v);
+    return rv;
+}
+
+apr_status_t aa_json_get_int(const aa_json_t *obj, const char *key, apr_int64_t *n)
+{
+    aa_json_t *v;
+    apr_status_t rv = get_typed(obj, key, AA_JSON_NUMBER, &v);
+
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (json_object_is_type(v, json_type_double)) {
+        double d = json_object_get_double(v);
+
+        /* NumericDate may carry a fraction; anything non-finite is bogus. */
+        if (!isfinite(d) || d > 9.0e15 || d < -9.0e15)
+            return APR_EINVAL;
+        *n = (apr_int64_t)d;
+        return APR_SUCCESS;
+    }
+    *n = json_object_get_int64(v);
+    return APR_SUCCESS;
+}
+
+apr_status_t aa_json_get_bool(const aa_json_t *obj, const char *key, int *b)
+{
+    aa_json_t *v;
+    apr_status_t rv = get_typed(obj, key, AA_JSON_BOOL, &v);
+
+    if (rv == APR_SUCCESS)
+        *b = json_object_get_boolean(v);
+    return rv;
+}
+
+apr_status_t aa_json_get_obj(const aa_json_t *obj, const char *key, aa_json_t **value)
+{
+    return get_typed(obj, key, AA_JSON_OBJECT, value);
+}
+
+apr_status_t aa_json_get_arr(const aa_json_t *obj, const char *key, aa_json_t **value)
+{
+    return get_typed(obj, key, AA_JSON_ARRAY, value);
+}
+
+const char *aa_json_str(const aa_json_t *value)
+{
+    return json_object_is_type(value, json_type_string)
+               ? json_object_get_string((json_object *)value)
+                                                         : NULL;
+}
+
+double aa_json_num(const aa_json_t *value)
+{
+    return json_object_get_double(value);
+}
+
+int aa_json_is_integer(const aa_json_t *value)
+{
+    double d;
+
+    if (json_object_is_type(value, json_type_int))
+        return 1;
+    if (!json_object_is_type(value, json_type_double))
+        return 0;
+    d = json_object_get_double(value);
+    return isfinite(d) && d == floor(d);
+}
+
+apr_int64_t aa_json_i64(const aa_json_t *value)
+{
+    return json_object_get_int64(value);
+}
+
+int aa_json_truth(const aa_json_t *value)
+{
+    return json_object_get_boolean(value);
+}
+
+apr_size_t aa_json_len(const aa_json_t *value)
+{
+    if (json_object_is_type(value, json_type_array))
+        return json_object_array_length(value);
+    if (json_object_is_type(value, json_type_object))
+        return (apr_size_t)json_object_object_length(value);
+    return 0;
+}
+
+aa_json_t *aa_json_at(const aa_json_t *arr, apr_size_t i)
+{
+    return json_object_array_get_idx(arr, i);
+}
+
+void aa_json_iter_init(const aa_json_t *obj, aa_json_iter_t *it)
+{
+    it->opaque_entry = json_object_is_type(obj, json_type_object)
+                           ? json_object_get_object(obj)->head
+                           : NULL;
+}
+
+int aa_json_iter_next(aa_json_iter_t *it, const char **key, aa_json_t **value)
+{
+    struct lh_entry *e = it->opaque_entry;
+
+    if (!e)
+        return 0;
+    *key = (const char *)lh_entry_k(e);
+    *value = (aa_json_t *)lh_entry_v(e);
+    it->opaque_entry = lh_entry_next(e);
+    return 1;
+}
+
+int aa_json_equal(const aa_json_t *a, const aa_json_t *b)
+{
+    if (aa_json_type(a) == AA_JSON_NUMBER && aa_json_type(b) == AA_JSON_NUMBER)
+        return json_object_get_double(a) == json_object_get_double(b);
+    return json_object_equal((json_object *)a, (json_object *)b);
+}
+
+const char *aa_json_dump(apr_pool_t *pool, const aa_json_t *value)
+{
+    if (!value)
+        return "null";
+    return apr_pstrdup(pool, json_object_to_json_string_ext(
+                                 (json_object *)value,
+                                 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+aa_json_t *aa_json_copy(apr_pool_t *pool, const aa_json_t *value)
+{
+    json_object *copy = NULL;
+
+    if (!value)
+        return NULL;
+    if (json_object_deep_copy((json_object *)value, &copy, NULL) != 0)
+        return NULL;
+    return own(pool, copy);
+}

@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* aa_store: rows in, records out, through labelled prepared statements. */
+#include "aa_store.h"
+#include "aa_sql.h"
+
+#include <apr_strings.h>
+
+#include <string.h>
+
+#define I64(pool, v) apr_psprintf((pool), "%" APR_INT64_T_FMT, (apr_int64_t)(v))
+
+typedef void *(*row_mapper_fn)(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row);
+
+static const char *db_error(apr_pool_t *pool, const aa_db_t *db, int rc, const char *label)
+{
+    const char *text = apr_dbd_error(db->driver, db->handle, rc);
+
+    /* mysql often leaves the text empty; the number still helps. */
+    return apr_psprintf(pool, "%s: %s (driver code %d)", label,
+                        text && *text ? text : "database error", rc);
+}
+
+apr_status_t aa_store_prepare_all(aa_db_t *db, const char **errstr)
+{
+    const aa_sql_stmt_t *s;
+
+    for (s = aa_sql_statements; s->label; s++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        int rc = apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql, s->label, &stmt);
+
+        if (rc != 0) {
+            *errstr = db_error(db->pool, db, rc, s->label);
+            return APR_EGENERAL;
+        }
+        apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * After a database restart the drivers reconnect silently but lose the
+ * server-side statements; preparing again makes the pooled handle usable.
+ * Failures are ignored: on a healthy connection the statements still exist.
+ */
+static void reprepare_all(aa_db_t *db)
+{
+    const aa_sql_stmt_t *s;
+
+    for (s = aa_sql_statements; s->label; s++) {
+        apr_dbd_prepared_t *stmt = NULL;
+
+        if (apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql, s->label, &stmt) == 0)
+            apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
+    }
+}
+
+static int run_once(apr_pool_t *pool, aa_db_t *db, apr_dbd_prepared_t *stmt, int nargs,
+                    const char **args, int *nrows, apr_dbd_results_t **res)
+{
+    if (res) {
+        *res = NULL;
+        return apr_dbd_pselect(db->driver, pool, db->handle, res, stmt, 1, nargs, args);
+    }
+    return apr_dbd_pquery(db->driver, pool, db->handle, nrows, stmt, nargs, args);
+}
+
+static apr_status_t run(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
+                        const char **args, int *nrows, apr_dbd_results_t **res,
+                        const char **errstr)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
+    int rc, ignored = 0;
+
+    if (!stmt) {
+        *errstr = apr_psprintf(pool, "statement %s was not prepared", label);
+        return APR_EGENERAL;
+    }
+    if (!nrows)
+        nrows = &ignored;
+    rc = run_once(pool, db, stmt, nargs, args, nrows, res);
+    if (rc == 0)
+        return APR_SUCCESS;
+
+    /* Inside a transaction a retry would run outside its atomicity. */
+    if (!db->txn && apr_dbd_check_conn(db->driver, pool, db->handle) == APR_SUCCESS) {
+        reprepare_all(db);
+        stmt = apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
+        rc = run_once(pool, db, stmt, nargs, args, nrows, res);
+        if (rc == 0)
+            return APR_SUCCESS;
+    }
+    *errstr = db_error(pool, db, rc, label);
+    return APR_EGENERAL;
+}
+
+static apr_status_t select_rows(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
+                                const char **args, row_mapper_fn map,
+                                apr_array_header_t **out, const char **errstr)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *rows;
+    apr_status_t rv;
+    int i, n;
+
+    rv = run(pool, db, label, nargs, args, NULL, &res, errstr);
+    if (rv != APR_SUCCESS)
+        return rv;
+    n = apr_dbd_num_tuples(db->driver, res);
+    rows = apr_array_make(pool, n > 0 ? n : 1, sizeof(void *));
+    /* Explicit 1-based row numbers: the only form all three drivers honour. */
+    for (i = 1; i <= n; i++) {
+        if (apr_dbd_get_row(db->driver, pool, res, &row, i) != 0)
+            break;
+        APR_ARRAY_PUSH(rows, void *) = map(pool, db, row);
+    }
+    *out = rows;
+    return APR_SUCCESS;
+}
+
+static apr_status_t select_one(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
+                               const char **args, row_mapper_fn map, void **out,
+                               const char **errstr)
+{
+    apr_array_header_t *rows;
+    apr_status_t rv = select_rows(pool, db, label, nargs, args, map, &rows, errstr);
+
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (rows->nelts == 0)
+        return APR_NOTFOUND;
+    *out = APR_ARRAY_IDX(rows, 0, void *);
+    return APR_SUCCESS;
+}
+
+static apr_status_t exec_rows(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
+                              const char **args, int *nrows, const char **errstr)
+{
+    int ignored = 0;
+
+    return run(pool, db, label, nargs, args, nrows ? nrows : &ignored, NULL, errstr);
+}
+
+/* Copy: the mysql driver reuses its row buffers on the next fetch. */
+static const char *col(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row, int i)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, i);
+
+    return v ? apr_pstrdup(pool, v) : "";
+}
+
+static apr_int64_t col_i64(const aa_db_t *db, apr_dbd_row_t *row, int i)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, i);
+
+    return v ? apr_atoi64(v) : 0;
+}
+
+static void *map_host(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
+{
+    aa_host_t *h = apr_pcalloc(pool, sizeof(*h));
+
+    h->id = col(pool, db, row, 0);
+    h->name = col(pool, db, row, 1);
+    h->public_key = col(pool, db, row, 2);
+    h->jwks_url = col(pool, db, row, 3);
+    h->user_id = col(pool, db, row, 4);
+    h->status = col(pool, db, row, 5);
+    h->default_capabilities = col(pool, db, row, 6);
+    h->created_at = col_i64(db, row, 7);
+    h->updated_at = col_i64(db, row, 8);
+    h->activated_at = col_i64(db, row, 9);
+    h->last_used_at = col_i64(db, row, 10);
+    return h;
+}
+
+static void *map_agent(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
+{
+    aa_agent_t *a = apr_pcalloc(pool, sizeof(*a));
+
+    a->id = col(pool, db, row, 0);
+    a->host_id = col(pool, db, row, 1);
+    a->name = col(pool, db, row, 2);
+    a->mode = col(pool, db, row, 3);
+    a->status = col(pool, db, row, 4);
+    a->user_id = col(pool, db, row, 5);
+    a->public_key = col(pool, db, row, 6);
+    a->key_thumbprint = col(pool, db, row, 7);
+    a->jwks_url = col(pool, db, row, 8);
+    a->kid = col(pool, db, row, 9);
+    a->created_at = col_i64(db, row, 10);
+    a->updated_at = col_i64(db, row, 11);
+    a->activated_at = col_i64(db, row, 12);
+    a->last_used_at = col_i64(db, row, 13);
+    a->expires_at = col_i64(db, row, 14);
+    return a;
+}
+
+static void *map_grant(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
+{
+    aa_grant_t *g = apr_pcalloc(pool, sizeof(*g));
+
+    g->id = col(pool, db, row, 0);
+    g->agent_id = col(pool, db, row, 1);
+    g->capability = col(pool, db, row, 2);
+    g->status = col(pool, db, row, 3);
+    g->constraints = col(pool, db, row, 4);
+    g->granted_by = col(pool, db, row, 5);
+    g->denied_by = col(pool, db, row, 6);
+    g->reason = col(pool, db, row, 7);
+    g->expires_at = col_i64(db, row, 8);
+    g->created_at = col_i64(db, row, 9);
+    g->updated_at = col_i64(db, row, 10);
+    return g;
+}
+
+static void *map_approval(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
+{
+    aa_approval_t *a = apr_pcalloc(pool, sizeof(*a));
+
+    a->id = col(pool, db, row, 0);
+    a->agent_id = col(pool, db, row, 1);
+    a->host_id = col(pool, db, row, 2);
+    a->method = col(pool, db, row, 3);
+    a->kind = col(pool, db, row, 4);
+    a->user_code_hash = col(pool, db, row, 5);
+    a->status = col(pool, db, row, 6);
+    a->capabilities = col(pool, db, row, 7);
+    a->binding_message = col(pool, db, row, 8);
+    a->created_at = col_i64(db, row, 9);
+    a->expires_at = col_i64(db, row, 10);
+    a->resolved_at = col_i64(db, row, 11);
+    a->resolved_by = col(pool, db, row, 12);
+    return a;
+}
+
+static void *map_version(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
+{
+    int *v = apr_palloc(pool, sizeof(*v));
+
+    *v = (int)col_i64(db, row, 0);
+    return v;
+}
+
+apr_status_t aa_store_schema_create(apr_pool_t *pool, aa_db_t *db, const char **errstr)
+{
+    const char *const *ddl = aa_sql_schema(apr_dbd_name(db->driver));
+    char *version_row;
+    int nrows = 0, rc;
+
+    if (!ddl) {
+        *errstr = apr_psprintf(pool, "no schema for driver %s", apr_dbd_name(db->driver));
+        return APR_ENOTIMPL;
+    }
+    for (; *ddl; ddl++) {
+        rc = apr_dbd_query(db->driver, db->handle, &nrows, *ddl);
+        if (rc != 0) {
+            *errstr = db_error(pool, db, rc, "schema");
+            return APR_EGENERAL;
+        }
+    }
+    version_row = apr_psprintf(pool, "INSERT INTO aa_schema_version (version) VALUES (%d)",
+                               AA_SCHEMA_VERSION);
+    rc = apr_dbd_query(db->driver, db->handle, &nrows, version_row);
+    if (rc != 0) {
+        *errstr = db_error(pool, db, rc, "schema version");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aa_store_schema_version(apr_pool_t *pool, aa_db_t *db, int *version,
+                                     const char **errstr)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc;
+
+    /* Unprepared: the version table may not exist yet. */
+    rc = apr_dbd_select(db->driver, pool, db->handle, &res,
+                        "SELECT version FROM aa_schema_version", 1);
+    if (rc != 0) {
+        *errstr = db_error(pool, db, rc, "schema version");
+        return APR_NOTFOUND;
+    }
+    if (apr_dbd_num_tuples(db->driver, res) < 1
+        || apr_dbd_get_row(db->driver, pool, res, &row, 1) != 0) {
+        *errstr = "the schema version table is empty";
+        return APR_NOTFOUND;
+    }
+    *version = *(int *)map_version(pool, db, row);
+    return APR_SUCCESS;
+}
+
+apr_status_t aa_store_begin(apr_pool_t *pool, aa_db_t *db, const char **errstr)
+{
+    int rc = apr_dbd_transaction_start(db->driver, pool, db->handle, &db->txn);
+
+    if (rc != 0) {
+        db->txn = NULL;
+        *errstr = db_error(pool, db, rc, "begin");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aa_store_end(apr_pool_t *pool, aa_db_t *db, int ok, const char **errstr)
+{
+    apr_dbd_transaction_t *txn = db->txn;
+    int rc;
+
+    if (!txn)
+        return APR_SUCCESS;
+    db->txn = NULL;
+    if (!ok)
+        apr_dbd_transaction_mode_set(db->driver, txn, APR_DBD_TRANSACTION_ROLLBACK);
+    rc = apr_dbd_transaction_end(db->driver, pool, txn);
+    if (rc != 0) {
+        *errstr = db_error(pool, db, rc, ok ? "commit" : "rollback");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t aa_store_host_get(apr_pool_t *pool, aa_db_t *db, const char *id,
+                               aa_host_t **host, const char **errstr)
+{
+    const char *args[] = { id };
+
+    return select_one(pool, db, "aa_host_get", 1, args, map_host, (void **)host, errstr);
+}
+
+apr_status_t aa_store_host_list(apr_pool_t *pool, aa_db_t *db, apr_array_header_t **hosts,
+                                const char **errstr)
+{
+    return select_rows(pool, db, "aa_host_list", 0, NULL, map_host, hosts, errstr);
+}
+
+apr_status_t aa_store_host_insert(apr_pool_t *pool, aa_db_t *db, const aa_host_t *h,
+                                  const char **errstr)
+{
+    const char *args[] = { h->id, h->name, h->public_key, h->jwks_url, h->user_id,
+                           h->status, h->default_capabilities, I64(pool, h->created_at),
+                           I64(pool, h->updated_at), I64(pool, h->activated_at),
+                           I64(pool, h->last_used_at) };
+
+    return exec_rows(pool, db, "aa_host_insert", 11, args, NULL, errstr);
+}
+
+apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                      const char *from, const char *to,
+                                      apr_int64_t activated_at, apr_int64_t now,
+                                      const char **errstr)
+{
+    const char *args[] = { to, I64(pool, activated_at), I64(pool, now), id, from };
+    int nrows = 0;
+    apr_status_t rv = exec_rows(pool, db, "aa_host_set_status", 5, args, &nrows, errstr);
+
+    if (rv == APR_SUCCESS && nrows == 0)
+        return APR_NOTFOUND;
+    return rv;
+}
+
+apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                const char *user_id, apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { user_id, I64(pool, now), id };
+
+    return exec_rows(pool, db, "aa_host_link", 3, args, NULL, errstr);
+}
+
+apr_status_t aa_store_agent_get(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                aa_agent_t **agent, const char **errstr)
+{
+    const char *args[] = { id };
+
+    return select_one(pool, db, "aa_agent_get", 1, args, map_agent, (void **)agent, errstr);
+}
+
+apr_status_t aa_store_agent_find_key(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                     const char *thumbprint, aa_agent_t **agent,
+                                     const char **errstr)
+{
+    const char *args[] = { host_id, thumbprint };
+
+    return select_one(pool, db, "aa_agent_find_key", 2, args, map_agent, (void **)agent,
+                      errstr);
+}
+
+apr_status_t aa_store_agent_list(apr_pool_t *pool, aa_db_t *db, apr_array_header_t **agents,
+                                 const char **errstr)
+{
+    return select_rows(pool, db, "aa_agent_list", 0, NULL, map_agent, agents, errstr);
+}
+
+apr_status_t aa_store_agent_insert(apr_pool_t *pool, aa_db_t *db, const aa_agent_t *a,
+                                   const char **errstr)
+{
+    const char *args[] = { a->id, a->host_id, a->name, a->mode, a->status, a->user_id,
+                           a->public_key, a->key_thumbprint, a->jwks_url, a->kid,
+                           I64(pool, a->created_at), I64(pool, a->updated_at),
+                           I64(pool, a->activated_at), I64(pool, a->last_used_at),
+                           I64(pool, a->expires_at) };
+
+    return exec_rows(pool, db, "aa_agent_insert", 15, args, NULL, errstr);
+}
+
+apr_status_t aa_store_agent_set_status(apr_pool_t *pool, aa_db_t *db, const aa_agent_t *a,
+                                       const char *from, apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { a->status, a->user_id, I64(pool, a->activated_at),
+                           I64(pool, a->last_used_at), I64(pool, a->expires_at),
+                           I64(pool, now), a->id, from };
+    int nrows = 0;
+    apr_status_t rv = exec_rows(pool, db, "aa_agent_set_status", 8, args, &nrows, errstr);
+
+    if (rv == APR_SUCCESS && nrows == 0)
+        return APR_NOTFOUND;
+    return rv;
+}
+
+apr_status_t aa_store_grant_list(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                 apr_array_header_t **grants, const char **errstr)
+{
+    const char *args[] = { agent_id };
+
+    return select_rows(pool, db, "aa_grant_list", 1, args, map_grant, grants, errstr);
+}
+
+apr_status_t aa_store_grant_active_for(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                       const char *capability, apr_array_header_t **grants,
+                                       const char **errstr)
+{
+    const char *args[] = { agent_id, capability };
+
+    return select_rows(pool, db, "aa_grant_active_for", 2, args, map_grant, grants, errstr);
+}
+
+apr_status_t aa_store_grant_insert(apr_pool_t *pool, aa_db_t *db, const aa_grant_t *g,
+                                   const char **errstr)
+{
+    const char *args[] = { g->id, g->agent_id, g->capability, g->status, g->constraints,
+                           g->granted_by, g->denied_by, g->reason, I64(pool, g->expires_at),
+                           I64(pool, g->created_at), I64(pool, g->updated_at) };
+
+    return exec_rows(pool, db, "aa_grant_insert", 11, args, NULL, errstr);
+}
+
+apr_status_t aa_store_grant_approve_pending(apr_pool_t *pool, aa_db_t *db,
+                                            const char *agent_id, const char *granted_by,
+                                            apr_int64_t now, int *count, const char **errstr)
+{
+    const char *args[] = { granted_by, I64(pool, now), agent_id };
+
+    return exec_rows(pool, db, "aa_grant_approve_pending", 3, args, count, errstr);
+}
+
+apr_status_t aa_store_grant_deny_pending(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                         const char *denied_by, const char *reason,
+                                         apr_int64_t now, int *count, const char **errstr)
+{
+    const char *args[] = { denied_by, reason, I64(pool, now), agent_id };
+
+    return exec_rows(pool, db, "aa_grant_deny_pending", 4, args, count, errstr);
+}
+
+apr_status_t aa_store_approval_get(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                   aa_approval_t **approval, const char **errstr)
+{
+    const char *args[] = { id };
+
+    return select_one(pool, db, "aa_approval_get", 1, args, map_approval, (void **)approval,
+                      errstr);
+}
+
+apr_status_t aa_store_approval_by_code(apr_pool_t *pool, aa_db_t *db, const char *code_hash,
+                                       aa_approval_t **approval, const char **errstr)
+{
+    const char *args[] = { code_hash };
+
+    return select_one(pool, db, "aa_approval_by_code", 1, args, map_approval,
+                      (void **)approval, errstr);
+}
+
+apr_status_t aa_store_approval_list_pending(apr_pool_t *pool, aa_db_t *db,
+                                            apr_array_header_t **approvals,
+                                            const char **errstr)
+{
+    return select_rows(pool, db, "aa_approval_list_pending", 0, NULL, map_approval,
+                       approvals, errstr);
+}
+
+apr_status_t aa_store_approval_insert(apr_pool_t *pool, aa_db_t *db, const aa_approval_t *a,
+                                      const char **errstr)
+{
+    const char *args[] = { a->id, a->agent_id, a->host_id, a->method, a->kind,
+                           a->user_code_hash, a->status, a->capabilities,
+                           a->binding_message, I64(pool, a->created_at),
+                           I64(pool, a->expires_at), I64(pool, a->resolved_at),
+                           a->resolved_by };
+
+    return exec_rows(pool, db, "aa_approval_insert", 13, args, NULL, errstr);
+}
+
+apr_status_t aa_store_approval_resolve(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                       const char *status, const char *by, apr_int64_t now,
+                                       const char **errstr)
+{
+    const char *args[] = { status, I64(pool, now), by, id };
+    int nrows = 0;
+    apr_status_t rv = exec_rows(pool, db, "aa_approval_resolve", 4, args, &nrows, errstr);
+
+    if (rv == APR_SUCCESS && nrows == 0)
+        return APR_NOTFOUND;
+    return rv;
+}
+
+apr_status_t aa_store_approval_supersede(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                         apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { I64(pool, now), agent_id };
+
+    return exec_rows(pool, db, "aa_approval_supersede", 2, args, NULL, errstr);
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * POST /capability/execute (§5.11): check the grant, then run the
+ * capability's backend URI inside httpd as a POST subrequest whose body is
+ * the arguments and whose headers and environment carry the agent's
+ * identity. The backend's JSON reply comes back as {"data": ...}.
+ */
+#include "aa_module.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "util_filter.h"
+
+#include "apr_strings.h"
+
+#include "core/aa_time.h"
+
+APLOG_USE_MODULE(agent_auth);
+
+#define AA_BODY_FILTER "AGENT_AUTH_BODY"
+#define AA_CAPTURE_FILTER "AGENT_AUTH_CAPTURE"
+/* A backend reply larger than this is refused, not buffered. */
+#define AA_MAX_BACKEND_REPLY (8 * 1024 * 1024)
+
+typedef struct {
+    const char *data;
+    apr_size_t len;
+    int sent;
+} aa_body_ctx_t;
+
+typedef struct {
+    char *buf;
+    apr_size_t len;
+    apr_size_t cap;
+    int overflow;
+} aa_capture_ctx_t;
+
+/* Feeds the subrequest the arguments instead of the client's body. */
+static apr_status_t body_filter(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
+                                apr_read_type_e block, apr_off_t readbytes)
+{
+    aa_body_ctx_t *ctx = f->ctx;
+
+    (void)block;
+    (void)readbytes;
+    if (mode != AP_MODE_READBYTES && mode != AP_MODE_SPECULATIVE)
+        return APR_ENOTIMPL;
+    if (!ctx->sent) {
+        /* The data lives in the main request's pool, which outlives us. */
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(ctx->data, ctx->len,
+                                                               f->c->bucket_alloc));
+        if (mode == AP_MODE_READBYTES)
+            ctx->sent = 1;
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    return APR_SUCCESS;
+}
+
+/* Collects the backend's reply instead of sending it to the client. */
+static apr_status_t capture_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    aa_capture_ctx_t *ctx = f->ctx;
+    apr_bucket *b;
+
+    for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+        const char *data;
+        apr_size_t n;
+
+        if (APR_BUCKET_IS_METADATA(b))
+            continue;
+        if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ) != APR_SUCCESS)
+            return APR_EGENERAL;
+        if (ctx->len + n > AA_MAX_BACKEND_REPLY) {
+            ctx->overflow = 1;
+            continue;
+        }
+        if (ctx->len + n + 1 > ctx->cap) {
+            apr_size_t cap = (ctx->cap ? ctx->cap : 8192);
+            char *grown;
+
+            while (cap < ctx->len + n + 1)
+                cap *= 2;
+            grown = apr_palloc(f->r->main ? f->r->main->pool : f->r->pool, cap);
+            if (ctx->len)
+                memcpy(grown, ctx->buf, ctx->len);
+            ctx->buf = grown;
+            ctx->cap = cap;
+        }
+        memcpy(ctx->buf + ctx->len, data, n);
+        ctx->len += n;
+    }
+    apr_brigade_cleanup(bb);
+    return APR_SUCCESS;
+}
+
+void aa_execute_register_filters(void)
+{
+    ap_register_input_filter(AA_BODY_FILTER, body_filter, NULL, AP_FTYPE_RESOURCE);
+    ap_register_output_filter(AA_CAPTURE_FILTER, capture_filter, NULL, AP_FTYPE_RESOURCE);
+}
+
+/* Drop client-sent headers that look like ours, so none can be forged. */
+static void scrub_identity_headers(request_rec *r, apr_table_t *headers)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const apr_array_header_t *arr = apr_table_elts(headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_size_t plen = strlen(conf->header_prefix);
+    int i;
+
+    for (i = arr->nelts - 1; i >= 0; i--) {
+        if (e[i].key && strncasecmp(e[i].key, conf->header_prefix, plen) == 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00020)
+                          "removed client-sent identity header %s", e[i].key);
+            apr_table_unset(headers, e[i].key);
+        }
+    }
+}
+
+static void set_identity(request_rec *r, request_rec *rr, const aa_agent_t *agent,
+                         const char *capability)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *p = conf->header_prefix;
+    const char *values[][3] = {
+        { "Agent-Id", "AGENT_AUTH_AGENT_ID", agent->id },
+        { "Host-Id", "AGENT_AUTH_HOST_ID", agent->host_id },
+        { "User-Id", "AGENT_AUTH_USER_ID", agent->user_id },
+        { "Mode", "AGENT_AUTH_MODE", agent->mode },
+        { "Capability", "AGENT_AUTH_CAPABILITY", capability },
+    };
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        apr_table_setn(rr->headers_in, apr_pstrcat(rr->pool, p, values[i][0], NULL),
+                       values[i][2]);
+        apr_table_setn(rr->subprocess_env, values[i][1], values[i][2]);
+    }
+}
+
+static int run_backend(request_rec *r, const aa_cap_t *cap, const aa_agent_t *agent,
+                       const char *args, aa_capture_ctx_t *out, int *backend_status)
+{
+    aa_body_ctx_t *body = apr_pcalloc(r->pool, sizeof(*body));
+    request_rec *rr;
+    int rc;
+
+    rr = ap_sub_req_method_uri("POST", cap->backend, r, r->output_filters);
+    if (rr->status != HTTP_OK) {
+        *backend_status = rr->status;
+        ap_destroy_sub_req(rr);
+        return HTTP_BAD_GATEWAY;
+    }
+    body->data = args;
+    body->len = strlen(args);
+
+    /* The backend sees the arguments as a JSON POST and never the JWT. */
+    rr->headers_in = apr_table_copy(rr->pool, r->headers_in);
+    scrub_identity_headers(r, rr->headers_in);
+    apr_table_unset(rr->headers_in, "Authorization");
+    apr_table_unset(rr->headers_in, "Transfer-Encoding");
+    apr_table_setn(rr->headers_in, "Content-Type", "application/json");
+    apr_table_setn(rr->headers_in, "Content-Length",
+                   apr_psprintf(rr->pool, "%" APR_SIZE_T_FMT, body->len));
+    set_identity(r, rr, agent, cap->name);
+    ap_add_input_filter(AA_BODY_FILTER, body, rr, rr->connection);
+    ap_add_output_filter(AA_CAPTURE_FILTER, out, rr, rr->connection);
+
+    rc = ap_run_sub_req(rr);
+    *backend_status = rr->status;
+    if (rc != OK && rc != DONE && !ap_is_HTTP_SUCCESS(rr->status) && rr->status == HTTP_OK)
+        *backend_status = rc;
+    ap_destroy_sub_req(rr);
+    return OK;
+}
+
+/* The JWT's capabilities claim, when present, narrows what it may do. */
+static int jwt_allows(const aa_jwt_t *jwt, const char *capability)
+{
+    aa_json_t *list;
+    apr_size_t i, n;
+
+    if (aa_json_get(jwt->claims, "capabilities", &list) != APR_SUCCESS)
+        return 1;
+    if (!aa_json_is(list, AA_JSON_ARRAY))
+        return 0;
+    n = aa_json_len(list);
+    for (i = 0; i < n; i++) {
+        const char *name = aa_json_str(aa_json_at(list, i));
+
+        if (name && strcmp(name, capability) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int has_active_grant(request_rec *r, const aa_agent_t *agent, const char *capability,
+                            int *granted)
+{
+    apr_array_header_t *grants;
+    const char *errstr = NULL;
+    aa_db_t *db = aa_dbd_acquire(r);
+    apr_int64_t now = aa_now();
+    int i;
+
+    *granted = 0;
+    if (!db || aa_store_grant_active_for(r->pool, db, agent->id, capability, &grants, &errstr)
+                   != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00021)
+                      "grant lookup for agent %s failed: %s", agent->id,
+                      errstr ? errstr : "no database connection");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        if (!g->expires_at || g->expires_at > now)
+            *granted = 1;
+    }
+    return OK;
+}
+
+static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_capture_ctx_t *out,
+                         int backend_status)
+{
+    const char *errstr = NULL;
+    aa_json_t *data = NULL, *doc;
+
+    if (out->overflow) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00022)
+                      "backend %s of %s replied with more than %d bytes", cap->backend,
+                      cap->name, AA_MAX_BACKEND_REPLY);
+        return aa_reply_error(r, AA_ERR_BACKEND_ERROR, NULL);
+    }
+    if (aa_json_parse(r->pool, out->buf ? out->buf : "", out->len, 0, &data, &errstr)
+        != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00023)
+                      "backend %s of %s (status %d) did not reply JSON: %s", cap->backend,
+                      cap->name, backend_status, errstr);
+        return aa_reply_error(r, AA_ERR_BACKEND_ERROR, NULL);
+    }
+    if (!ap_is_HTTP_SUCCESS(backend_status)) {
+        const char *code;
+
+        /* A backend may refuse in the spec's own format; pass that on. */
+        if (backend_status >= 400 && backend_status < 500
+            && aa_json_get_str(data, "error", &code) == APR_SUCCESS)
+            return aa_reply_json(r, backend_status, data);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00024)
+                      "backend %s of %s failed with status %d", cap->backend, cap->name,
+                      backend_status);
+        return aa_reply_error(r, AA_ERR_BACKEND_ERROR, NULL);
+    }
+    doc = aa_json_object(r->pool);
+    aa_json_set(doc, "data", data);
+    return aa_reply_json(r, HTTP_OK, doc);
+}
+
+int aa_handle_execute(request_rec *r)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_req_t *req = aa_req(r);
+    aa_capture_ctx_t *out = apr_pcalloc(r->pool, sizeof(*out));
+    aa_json_t *body, *args = NULL;
+    const char *name;
+    const aa_cap_t *cap;
+    int status, granted = 0, backend_status = 0;
+
+    /* check_authn verified the agent; if the operator's configuration kept
+     * it from running, verify here rather than let the call through. */
+    if (!req->agent && (status = aa_authn_agent(r, aa_default_location(r->pool, conf))) != OK)
+        return status;
+    if ((status = aa_read_json_body(r, &body)) != OK)
+        return status;
+    if (aa_json_get_str(body, "capability", &name) != APR_SUCCESS || !*name)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST, "capability must be a string");
+    if (aa_json_get(body, "arguments", &args) == APR_SUCCESS && !aa_json_is(args, AA_JSON_OBJECT)
+        && !aa_json_is(args, AA_JSON_NULL))
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST, "arguments must be an object");
+
+    cap = aa_caps_find(conf->caps, name);
+    if (!cap)
+        return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_FOUND,
+                              apr_psprintf(r->pool, "Capability \"%s\" does not exist",
+                                           ap_escape_html(r->pool, name)));
+    if (!jwt_allows(req->jwt, cap->name))
+        return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
+                              "This JWT's capabilities claim does not include the capability");
+    if ((status = has_active_grant(r, req->agent, cap->name, &granted)) != OK)
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+    if (!granted)
+        return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
+                              apr_psprintf(r->pool, "Agent has no active grant for \"%s\"",
+                                           cap->name));
+
+    status = run_backend(r, cap, req->agent,
+                         args && aa_json_is(args, AA_JSON_OBJECT) ? aa_json_dump(r->pool, args)
+                                                                  : "{}",
+                         out, &backend_status);
+    if (status != OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00025)
+                      "backend %s of %s could not be run (status %d)", cap->backend,
+                      cap->name, backend_status);
+        return aa_reply_error(r, AA_ERR_BACKEND_ERROR, NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00026)
+                  "agent %s executed %s (backend status %d)", req->agent->id, cap->name,
+                  backend_status);
+    return reply_backend(r, cap, out, backend_status);
+}

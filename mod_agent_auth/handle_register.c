@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* POST /agent/register (§5.3). */
+#include "aa_module.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+
+#include "apr_strings.h"
+
+#include "core/aa_crypto.h"
+#include "core/aa_time.h"
+
+APLOG_USE_MODULE(agent_auth);
+
+#define AA_MAX_NAME 200
+#define AA_MAX_REASON 500
+
+typedef struct {
+    const char *name;
+    const char *host_name;
+    const char *mode;
+    const char *reason;
+    int caps_given;
+    apr_array_header_t *caps;        /* const char * names, deduplicated */
+    apr_array_header_t *constraints; /* const char * JSON text or "", parallel */
+} aa_register_req_t;
+
+static int optional_text(request_rec *r, const aa_json_t *body, const char *key,
+                         apr_size_t max, const char **out)
+{
+    apr_status_t rv = aa_json_get_str(body, key, out);
+
+    if (rv == APR_NOTFOUND) {
+        *out = NULL;
+        return OK;
+    }
+    if (rv != APR_SUCCESS || strlen(*out) > max)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              apr_psprintf(r->pool, "%s must be a string of at most %d "
+                                           "characters", key, (int)max));
+    return OK;
+}
+
+/* Read "capabilities": names or {name, constraints} objects. */
+static int parse_capability_list(request_rec *r, const aa_json_t *list, aa_register_req_t *req)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_json_t *unknown = aa_json_array(r->pool);
+    apr_hash_t *seen = apr_hash_make(r->pool);
+    apr_size_t i, n = aa_json_len(list);
+
+    req->caps = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
+    req->constraints = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        aa_json_t *item = aa_json_at(list, i), *constraints = NULL;
+        const char *name = aa_json_str(item);
+
+        if (aa_json_is(item, AA_JSON_OBJECT)) {
+            if (aa_json_get_str(item, "name", &name) != APR_SUCCESS)
+                name = NULL;
+            if (aa_json_get(item, "constraints", &constraints) == APR_SUCCESS
+                && !aa_json_is(constraints, AA_JSON_OBJECT) && !aa_json_is(constraints,
+                                                                           AA_JSON_NULL))
+                return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                                      "capability constraints must be an object");
+        }
+        if (!name)
+            return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                                  "each capability must be a name or an object with a name");
+        if (!aa_caps_find(conf->caps, name)) {
+            aa_json_append_str(r->pool, unknown, name);
+            continue;
+        }
+        if (apr_hash_get(seen, name, APR_HASH_KEY_STRING))
+            continue;
+        apr_hash_set(seen, name, APR_HASH_KEY_STRING, "");
+        APR_ARRAY_PUSH(req->caps, const char *) = name;
+        APR_ARRAY_PUSH(req->constraints, const char *) =
+            constraints && aa_json_is(constraints, AA_JSON_OBJECT)
+                ? aa_json_dump(r->pool, constraints) : "";
+    }
+    if (aa_json_len(unknown) > 0)
+        return aa_reply_error_with(r, AA_ERR_INVALID_CAPABILITIES,
+                                   "One or more requested capability names don't exist",
+                                   "invalid_capabilities", unknown);
+    return OK;
+}
+
+static int parse_request(request_rec *r, const aa_json_t *body, aa_register_req_t *req)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *ignored;
+    aa_json_t *list;
+    apr_status_t rv;
+    int status;
+
+    if (aa_json_get_str(body, "name", &req->name) != APR_SUCCESS || !*req->name
+        || strlen(req->name) > AA_MAX_NAME)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              "name is required: a string of 1 to 200 characters");
+    if ((status = optional_text(r, body, "host_name", AA_MAX_NAME, &req->host_name)) != OK
+        || (status = optional_text(r, body, "mode", 32, &req->mode)) != OK
+        || (status = optional_text(r, body, "reason", AA_MAX_REASON, &req->reason)) != OK
+        || (status = optional_text(r, body, "preferred_method", 64, &ignored)) != OK
+        || (status = optional_text(r, body, "login_hint", 256, &ignored)) != OK
+        || (status = optional_text(r, body, "binding_message", AA_MAX_REASON, &ignored)) != OK)
+        return status;
+    if (!req->mode)
+        req->mode = AA_MODE_DELEGATED;
+    if (!aa_mode_supported(conf, req->mode))
+        return aa_reply_error(r, AA_ERR_UNSUPPORTED_MODE,
+                              apr_psprintf(r->pool, "Mode \"%s\" is not supported here",
+                                           ap_escape_html(r->pool, req->mode)));
+
+    rv = aa_json_get_arr(body, "capabilities", &list);
+    if (rv == APR_EINVAL)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST, "capabilities must be an array");
+    req->caps_given = (rv == APR_SUCCESS);
+    if (!req->caps_given) {
+        /* No list: the agent asks for its host's baseline. */
+        req->caps = conf->default_caps;
+        req->constraints = NULL;
+        return OK;
+    }
+    return parse_capability_list(r, list, req);
+}
+
+static int agent_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key)
+{
+    const char *errstr = NULL;
+    aa_json_t *claim;
+    apr_status_t rv;
+
+    if (aa_json_get_obj(jwt->claims, "agent_public_key", &claim) != APR_SUCCESS)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              "The host JWT must carry agent_public_key (a JWK)");
+    rv = aa_jwk_parse(r->pool, claim, key, &errstr);
+    if (rv == APR_ENOTIMPL)
+        return aa_reply_error(r, AA_ERR_UNSUPPORTED_ALGORITHM, errstr);
+    if (rv != APR_SUCCESS)
+        return aa_reply_error(r, AA_ERR_INVALID_PUBLIC_KEY, errstr);
+    return OK;
+}
+
+static int is_default(const aa_srv_conf_t *conf, const char *name)
+{
+    int i;
+
+    for (i = 0; i < conf->default_caps->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(conf->default_caps, i, const char *), name) == 0)
+            return 1;
+    return 0;
+}
+
+static apr_status_t ensure_host(request_rec *r, aa_db_t *db, aa_host_t **host,
+                                const aa_jwt_t *jwt, const aa_jwk_t *key,
+                                const aa_register_req_t *req, const char **errstr)
+{
+    aa_host_t *h;
+    apr_int64_t now = aa_now();
+    apr_status_t rv;
+
+    if (*host)
+        return APR_SUCCESS;
+    h = apr_pcalloc(r->pool, sizeof(*h));
+    h->id = jwt->iss;
+    h->name = req->host_name ? req->host_name : "";
+    h->public_key = aa_jwk_canonical(r->pool, key);
+    h->jwks_url = "";
+    h->user_id = "";
+    h->status = AA_ST_PENDING;
+    h->default_capabilities = "";
+    h->created_at = h->updated_at = now;
+    rv = aa_store_host_insert(r->pool, db, h, errstr);
+    /* A concurrent first registration of the same host may have won. */
+    if (rv != APR_SUCCESS && aa_store_host_get(r->pool, db, h->id, host, errstr)
+                                 == APR_SUCCESS)
+        return APR_SUCCESS;
+    if (rv == APR_SUCCESS) {
+        *host = h;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00017)
+                      "new host %s registered as pending", h->id);
+    }
+    return rv;
+}
+
+static aa_json_t *approval_json(request_rec *r, const aa_approval_t *ap, const char *code)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_json_t *obj = aa_json_object(r->pool);
+
+    aa_json_set_str(r->pool, obj, "method", ap->method);
+    aa_json_set_str(r->pool, obj, "device_code", ap->id);
+    aa_json_set_str(r->pool, obj, "verification_uri", conf->approval_uri);
+    aa_json_set_str(r->pool, obj, "verification_uri_complete",
+                    apr_pstrcat(r->pool, conf->approval_uri,
+                                ap_strchr_c(conf->approval_uri, '?') ? "&" : "?",
+                                "user_code=", code, NULL));
+    aa_json_set_str(r->pool, obj, "user_code", code);
+    aa_json_set_int(r->pool, obj, "expires_in", ap->expires_at - ap->created_at);
+    aa_json_set_int(r->pool, obj, "interval", conf->approval_interval);
+    return obj;
+}
+
+static aa_json_t *names_json(request_rec *r, const apr_array_header_t *grants)
+{
+    aa_json_t *list = aa_json_array(r->pool);
+    int i;
+
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        if (strcmp(g->status, AA_ST_PENDING) == 0)
+            aa_json_append_str(r->pool, list, g->capability);
+    }
+    return list;
+}
+
+/* Create the agent and its grants; *approval is set when it must wait. */
+static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *host,
+                                 const aa_jwk_t *key, const aa_register_req_t *req,
+                                 aa_agent_t **out, apr_array_header_t **grants,
+                                 aa_approval_t **approval, const char **code,
+                                 const char **errstr)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    apr_int64_t now = aa_now();
+    int delegated = strcmp(req->mode, AA_MODE_DELEGATED) == 0;
+    /* Defaults apply at once only where a human already vouched for the host. */
+    int auto_ok = strcmp(host->status, AA_ST_ACTIVE) == 0
+                  && (delegated ? *host->user_id != '\0' : 1);
+    aa_agent_t *a = apr_pcalloc(r->pool, sizeof(*a));
+    apr_status_t rv;
+    int i, pending = !auto_ok;
+
+    *grants = apr_array_make(r->pool, req->caps->nelts + 1, sizeof(aa_grant_t *));
+    for (i = 0; i < req->caps->nelts; i++) {
+        aa_grant_t *g = apr_pcalloc(r->pool, sizeof(*g));
+
+        g->id = aa_random_id(r->pool, "grt_", 16);
+        g->capability = APR_ARRAY_IDX(req->caps, i, const char *);
+        g->status = auto_ok && is_default(conf, g->capability) ? AA_ST_ACTIVE : AA_ST_PENDING;
+        g->constraints = req->constraints ? APR_ARRAY_IDX(req->constraints, i, const char *)
+                                          : "";
+        g->granted_by = strcmp(g->status, AA_ST_ACTIVE) == 0 ? host->user_id : "";
+        g->denied_by = "";
+        g->reason = req->reason ? req->reason : "";
+        g->created_at = g->updated_at = now;
+        pending |= strcmp(g->status, AA_ST_PENDING) == 0;
+        APR_ARRAY_PUSH(*grants, aa_grant_t *) = g;
+    }
+
+    a->id = aa_random_id(r->pool, "agt_", 16);
+    a->host_id = host->id;
+    a->name = req->name;
+    a->mode = req->mode;
+    a->status = pending ? AA_ST_PENDING : AA_ST_ACTIVE;
+    a->user_id = delegated ? host->user_id : "";
+    a->public_key = aa_jwk_canonical(r->pool, key);
+    a->key_thumbprint = key->thumbprint;
+    a->jwks_url = "";
+    a->kid = key->kid ? key->kid : "";
+    a->created_at = a->updated_at = now;
+    if (!pending) {
+        a->activated_at = a->last_used_at = now;
+        a->expires_at = conf->session_ttl > 0 ? now + conf->session_ttl : 0;
+    }
+
+    rv = aa_store_agent_insert(r->pool, db, a, errstr);
+    for (i = 0; rv == APR_SUCCESS && i < (*grants)->nelts; i++) {
+        aa_grant_t *g = APR_ARRAY_IDX(*grants, i, aa_grant_t *);
+
+        g->agent_id = a->id;
+        rv = aa_store_grant_insert(r->pool, db, g, errstr);
+    }
+    if (rv == APR_SUCCESS && pending) {
+        aa_approval_policy_t policy;
+
+        aa_approval_policy(conf, &policy);
+        rv = aa_ops_approval_open(r->pool, db, a, "registration",
+                                  aa_json_dump(r->pool, names_json(r, *grants)), &policy, now,
+                                  approval, code, errstr);
+    }
+    *out = a;
+    return rv;
+}
+
+/* A pending agent registering again gets its state and a fresh code. */
+static apr_status_t retry_pending(request_rec *r, aa_db_t *db, aa_agent_t *agent,
+                                  apr_array_header_t **grants, aa_approval_t **approval,
+                                  const char **code, const char **errstr)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_approval_policy_t policy;
+    apr_status_t rv;
+
+    rv = aa_store_grant_list(r->pool, db, agent->id, grants, errstr);
+    if (rv != APR_SUCCESS)
+        return rv;
+    aa_approval_policy(conf, &policy);
+    return aa_ops_approval_open(r->pool, db, agent, "registration",
+                                aa_json_dump(r->pool, names_json(r, *grants)), &policy,
+                                aa_now(), approval, code, errstr);
+}
+
+static int reply_registered(request_rec *r, const aa_agent_t *a, apr_array_header_t *grants,
+                            const aa_approval_t *approval, const char *code)
+{
+    aa_json_t *doc = aa_json_object(r->pool);
+
+    aa_json_set_str(r->pool, doc, "agent_id", a->id);
+    aa_json_set_str(r->pool, doc, "host_id", a->host_id);
+    aa_json_set_str(r->pool, doc, "name", a->name);
+    aa_json_set_str(r->pool, doc, "mode", a->mode);
+    aa_json_set_str(r->pool, doc, "status", a->status);
+    aa_json_set(doc, "agent_capability_grants", aa_grants_json(r, grants));
+    if (approval)
+        aa_json_set(doc, "approval", approval_json(r, approval, code));
+    return aa_reply_json(r, HTTP_OK, doc);
+}
+
+int aa_handle_register(request_rec *r)
+{
+    aa_register_req_t req = { 0 };
+    const char *errstr = NULL, *code = NULL;
+    aa_approval_t *approval = NULL;
+    apr_array_header_t *grants = NULL;
+    aa_host_t *host = NULL;
+    aa_agent_t *agent = NULL;
+    aa_jwk_t *host_key, *key;
+    aa_json_t *body;
+    aa_jwt_t *jwt;
+    aa_db_t *db;
+    apr_status_t rv;
+    int status;
+
+    if ((status = aa_read_json_body(r, &body)) != OK
+        || (status = parse_request(r, body, &req)) != OK)
+        return status;
+    if ((status = aa_authn_host(r, 1, &host, &jwt, &host_key)) != OK
+        || (status = agent_key(r, jwt, &key)) != OK)
+        return status;
+    if (host && strcmp(host->status, AA_ST_ACTIVE) != 0
+        && strcmp(host->status, AA_ST_PENDING) != 0)
+        return aa_reply_error(r, strcmp(host->status, AA_ST_REJECTED) == 0
+                                     ? AA_ERR_HOST_REJECTED : AA_ERR_HOST_REVOKED, NULL);
+    if (host && *host->user_id && strcmp(req.mode, AA_MODE_AUTONOMOUS) == 0)
+        return aa_reply_error(r, AA_ERR_UNSUPPORTED_MODE,
+                              "Autonomous agents cannot register under a host linked to a "
+                              "user; register a delegated agent");
+
+    db = aa_dbd_acquire(r);
+    if (!db)
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+    rv = ensure_host(r, db, &host, jwt, host_key, &req, &errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_begin(r->pool, db, &errstr);
+    if (rv == APR_SUCCESS) {
+        rv = aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &agent, &errstr);
+        if (rv == APR_SUCCESS && strcmp(agent->status, AA_ST_PENDING) != 0)
+            rv = APR_EEXIST;
+        else if (rv == APR_SUCCESS)
+            rv = retry_pending(r, db, agent, &grants, &approval, &code, &errstr);
+        else if (rv == APR_NOTFOUND)
+            rv = create_agent(r, db, host, key, &req, &agent, &grants, &approval, &code,
+                              &errstr);
+        if (aa_store_end(r->pool, db, rv == APR_SUCCESS, &errstr) != APR_SUCCESS
+            && rv == APR_SUCCESS)
+            rv = APR_EGENERAL;
+    }
+    if (rv == APR_EEXIST)
+        return aa_reply_error(r, AA_ERR_AGENT_EXISTS, NULL);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AALOGNO(00018)
+                      "registration under host %s failed: %s", jwt->iss, errstr);
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00019)
+                  "agent %s (%s) registered under host %s: %s", agent->id, agent->mode,
+                  host->id, agent->status);
+    return reply_registered(r, agent, grants, approval, code);
+}
