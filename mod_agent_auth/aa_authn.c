@@ -257,14 +257,15 @@ int aa_authn_agent(request_rec *r, const char *audience)
     if (status != OK)
         return status;
 
+    /* The agent's own state first: it tells the client what to do next. */
+    if (strcmp(agent->status, AA_ST_ACTIVE) != 0)
+        return aa_reply_error(r, agent_status_error(agent->status), NULL);
     rv = aa_store_host_get(r->pool, db, agent->host_id, &host, &errstr);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
         return reply_db_error(r, errstr);
     if (rv == APR_NOTFOUND || strcmp(host->status, AA_ST_ACTIVE) != 0)
         return aa_reply_error(r, host_status_error(rv == APR_NOTFOUND ? AA_ST_REVOKED
                                                                       : host->status), NULL);
-    if (strcmp(agent->status, AA_ST_ACTIVE) != 0)
-        return aa_reply_error(r, agent_status_error(agent->status), NULL);
     if (agent->expires_at > 0 && agent->expires_at <= aa_now())
         return aa_reply_error(r, AA_ERR_AGENT_EXPIRED, NULL);
 
