@@ -13,9 +13,10 @@ AA_DB_PKGS="postgresql mariadb-server mariadb-client"
 # aa_missing_pkgs PKG...: prints the packages that are not fully installed.
 aa_missing_pkgs() {
     local installed pkg
-    # One dpkg-query for all; unknown names only go to stderr.
+    # One dpkg-query for all. It fails when a name is unknown, but still
+    # lists the known ones.
     installed=$(dpkg-query -W -f '${Package} ${db:Status-Abbrev}\n' \
-        "$@" 2>/dev/null | sed -n 's/^\([^ ]*\) ii *$/\1/p')
+        "$@" 2>/dev/null | sed -n 's/^\([^ ]*\) ii *$/\1/p') || true
     for pkg in "$@"; do
         grep -qxF "$pkg" <<<"$installed" || printf '%s\n' "$pkg"
     done
@@ -23,27 +24,26 @@ aa_missing_pkgs() {
 
 # aa_apt_install PKG...: installs what is missing; returns 1 on failure.
 aa_apt_install() {
-    local missing
-    missing=$(aa_missing_pkgs "$@" | tr '\n' ' ')
-    missing=${missing% }
-    [ -n "$missing" ] || return 0
+    local missing=()
+    mapfile -t missing < <(aa_missing_pkgs "$@")
+    [ "${#missing[@]}" -gt 0 ] || return 0
 
     if [ "$(id -u)" != 0 ]; then
-        echo "deps: missing packages: $missing" >&2
-        echo "deps: run as root, or install them with" \
-            "apt-get install $missing" >&2
+        echo "deps: missing packages: ${missing[*]}" >&2
+        echo "deps: run as root, or: apt-get install ${missing[*]}" >&2
         return 1
     fi
 
-    echo "deps: installing $missing"
-    # Word splitting is wanted: one argument per package.
-    # shellcheck disable=SC2086
-    apt-get update -q >/dev/null &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-            --no-install-recommends $missing || {
-        echo "deps: apt-get install failed for: $missing" >&2
+    echo "deps: installing ${missing[*]}"
+    if ! apt-get update -q >/dev/null; then
+        echo "deps: apt-get update failed" >&2
         return 1
-    }
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "${missing[@]}"; then
+        echo "deps: apt-get install failed for: ${missing[*]}" >&2
+        return 1
+    fi
 }
 
 aa_install_deps() {
