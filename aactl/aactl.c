@@ -21,8 +21,10 @@
 #define AACTL_DEFAULT_CONF "/etc/apache2/apache2.conf"
 
 static const aactl_cmd_t aactl_cmds[] = {
-    { "approve", NULL, aactl_approve, 1, "CODE [--user USER] [--trust]",
-      "approve a device code; --trust links the host to USER for its next agents" },
+    { "approve", NULL, aactl_approve, 1,
+      "CODE [--user USER] [--trust] [--capabilities A,B [--reason TEXT]]",
+      "approve a device code; --trust links the host to USER for its next agents;\n"
+      "      --capabilities approves only those, denying the rest" },
     { "deny", NULL, aactl_deny, 1, "CODE [--user USER] [--reason TEXT]",
       "deny a device code" },
     { "approvals", "list", aactl_approvals_list, 1, "[--json]",

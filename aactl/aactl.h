@@ -4,6 +4,7 @@
 #define AACTL_H
 
 #include "../mod_agent_auth/core/aa_json.h"
+#include "../mod_agent_auth/core/aa_ops.h"
 #include "../mod_agent_auth/core/aa_store.h"
 
 #include <apr_getopt.h>
@@ -23,7 +24,9 @@ typedef struct {
     const char *driver;    /* DBDriver */
     const char *params;    /* DBDParams (may hold a password: never print) */
     const char *vhost;     /* the <VirtualHost> that held the settings, or NULL */
-    apr_int64_t session_ttl; /* AgentAuthSessionTTL, -1 when unset */
+    apr_int64_t session_ttl;       /* AgentAuthSessionTTL, -1 when unset */
+    apr_int64_t max_lifetime;      /* AgentAuthMaxLifetime, -1 when unset */
+    apr_int64_t absolute_lifetime; /* AgentAuthAbsoluteLifetime, -1 when unset */
 } aactl_conf_t;
 
 typedef struct {
@@ -48,6 +51,9 @@ typedef struct {
 /* conf.c: read DBDriver/DBDParams (following Include) from an httpd config. */
 int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl_conf_t *conf,
                     const char **errstr);
+
+/* The module's lifetime clocks, with its defaults where the config is silent. */
+void aactl_lifetimes(const aactl_conf_t *conf, aa_lifetimes_t *lt);
 
 /* db.c */
 int aactl_db_open(aactl_ctx_t *ctx, int create);

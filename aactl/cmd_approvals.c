@@ -24,6 +24,17 @@ static const char *default_user(void)
     return who && *who ? who : "admin";
 }
 
+/* "a,b c" -> ["a", "b", "c"] */
+static apr_array_header_t *split_names(apr_pool_t *pool, const char *text)
+{
+    apr_array_header_t *names = apr_array_make(pool, 4, sizeof(const char *));
+    char *copy = apr_pstrdup(pool, text), *state = NULL, *tok;
+
+    for (tok = apr_strtok(copy, ", ", &state); tok; tok = apr_strtok(NULL, ", ", &state))
+        APR_ARRAY_PUSH(names, const char *) = tok;
+    return names;
+}
+
 int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
     static const char *const headers[] = { "DEVICE_CODE", "AGENT", "HOST", "KIND",
@@ -114,7 +125,9 @@ static void report(aactl_ctx_t *ctx, const char *verb, const aa_resolution_t *re
 
 int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *code = NULL, *user = NULL, *errstr = NULL;
+    const char *code = NULL, *user = NULL, *errstr = NULL, *reason = NULL;
+    apr_array_header_t *only = NULL;
+    aa_lifetimes_t lt;
     aa_resolution_t res;
     apr_status_t rv;
     int i, trust = 0;
@@ -124,6 +137,10 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
             user = argv[++i];
         else if (strcmp(argv[i], "--trust") == 0)
             trust = 1;
+        else if (strcmp(argv[i], "--capabilities") == 0 && i + 1 < argc)
+            only = split_names(ctx->pool, argv[++i]);
+        else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
+            reason = argv[++i];
         else if (argv[i][0] != '-' && !code)
             code = argv[i];
         else {
@@ -137,9 +154,9 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
     }
     if (!user)
         user = default_user();
-    rv = aa_ops_approve(ctx->pool, &ctx->db, code, user, trust,
-                        ctx->conf.session_ttl >= 0 ? ctx->conf.session_ttl : 3600, aa_now(),
-                        &res, &errstr);
+    aactl_lifetimes(&ctx->conf, &lt);
+    rv = aa_ops_approve_some(ctx->pool, &ctx->db, code, user, trust, only, reason, &lt,
+                             aa_now(), &res, &errstr);
     if (rv != APR_SUCCESS)
         return status_to_exit(ctx, rv, errstr);
     report(ctx, "approved", &res, user);

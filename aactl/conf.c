@@ -23,6 +23,8 @@ typedef struct {
     const char *params;
     int has_issuer;
     apr_int64_t session_ttl;
+    apr_int64_t max_lifetime;
+    apr_int64_t absolute_lifetime;
 } scope_t;
 
 typedef struct {
@@ -114,7 +116,7 @@ static int directive(reader_t *rd, apr_array_header_t *w, int depth)
 
         if (gt)
             *gt = '\0';
-        scope->session_ttl = -1;
+        scope->session_ttl = scope->max_lifetime = scope->absolute_lifetime = -1;
         APR_ARRAY_PUSH(rd->vhosts, scope_t *) = scope;
         APR_ARRAY_PUSH(rd->names, const char *) = label;
         rd->current = scope;
@@ -132,6 +134,10 @@ static int directive(reader_t *rd, apr_array_header_t *w, int depth)
         rd->current->has_issuer = 1;
     else if (strcasecmp(name, "AgentAuthSessionTTL") == 0)
         rd->current->session_ttl = apr_atoi64(arg);
+    else if (strcasecmp(name, "AgentAuthMaxLifetime") == 0)
+        rd->current->max_lifetime = apr_atoi64(arg);
+    else if (strcasecmp(name, "AgentAuthAbsoluteLifetime") == 0)
+        rd->current->absolute_lifetime = apr_atoi64(arg);
     return 0;
 }
 
@@ -181,6 +187,9 @@ static void take(aactl_conf_t *conf, const scope_t *scope, const scope_t *main)
     conf->driver = scope->driver ? scope->driver : main->driver;
     conf->params = scope->params ? scope->params : main->params;
     conf->session_ttl = scope->session_ttl >= 0 ? scope->session_ttl : main->session_ttl;
+    conf->max_lifetime = scope->max_lifetime >= 0 ? scope->max_lifetime : main->max_lifetime;
+    conf->absolute_lifetime = scope->absolute_lifetime >= 0 ? scope->absolute_lifetime
+                                                            : main->absolute_lifetime;
 }
 
 int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl_conf_t *conf,
@@ -192,7 +201,7 @@ int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl
     memset(&rd, 0, sizeof(rd));
     rd.pool = pool;
     rd.server_root = "/etc/apache2";
-    rd.main.session_ttl = -1;
+    rd.main.session_ttl = rd.main.max_lifetime = rd.main.absolute_lifetime = -1;
     rd.vhosts = apr_array_make(pool, 4, sizeof(scope_t *));
     rd.names = apr_array_make(pool, 4, sizeof(const char *));
     rd.current = &rd.main;
@@ -226,4 +235,13 @@ int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl
         return AACTL_USAGE;
     }
     return AACTL_OK;
+}
+
+/* NB: these defaults must match AA_DEFAULT_* in mod_agent_auth/aa_config.c. */
+void aactl_lifetimes(const aactl_conf_t *conf, aa_lifetimes_t *lt)
+{
+    lt->session_ttl = conf->session_ttl >= 0 ? conf->session_ttl : 3600;
+    lt->max_lifetime = conf->max_lifetime >= 0 ? conf->max_lifetime : 86400;
+    lt->absolute_lifetime = conf->absolute_lifetime >= 0 ? conf->absolute_lifetime
+                                                         : 30 * 86400;
 }

@@ -62,7 +62,8 @@ int aa_force_authn(request_rec *r)
     aa_endpoint_e ep = aa_route(r);
     const char *token;
 
-    if (ep == AA_EP_CAP_EXECUTE)
+    /* These need an agent: a missing token must end in a 401 there. */
+    if (ep == AA_EP_CAP_EXECUTE || ep == AA_EP_REQUEST_CAPABILITY)
         return OK;
     if (ep == AA_EP_NONE)
         return DECLINED;
@@ -137,14 +138,27 @@ static aa_err_e host_status_error(const char *status)
     return AA_ERR_HOST_REVOKED;
 }
 
+static apr_status_t check_claims(request_rec *r, const aa_jwt_t *jwt, const char *typ,
+                                 const char *const *audiences, int naudiences,
+                                 const char **errstr)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_jwt_policy_t policy;
+
+    policy.typ = typ;
+    policy.audiences = audiences;
+    policy.naudiences = naudiences;
+    policy.skew = conf->clock_skew;
+    policy.max_lifetime = conf->jwt_max_lifetime;
+    return aa_jwt_check_claims(jwt, &policy, aa_now(), errstr);
+}
+
 /* Parse and check claims; on failure the 401 is already written. */
 static int parse_checked(request_rec *r, const char *typ, const char *audience, aa_jwt_t **out)
 {
-    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     const char *token = aa_bearer_token(r);
     const char *errstr = NULL;
     const char *audiences[1];
-    aa_jwt_policy_t policy;
 
     *out = NULL;
     if (!token)
@@ -155,12 +169,7 @@ static int parse_checked(request_rec *r, const char *typ, const char *audience, 
         return aa_reply_error(r, AA_ERR_INVALID_JWT, errstr);
     }
     audiences[0] = audience;
-    policy.typ = typ;
-    policy.audiences = audiences;
-    policy.naudiences = 1;
-    policy.skew = conf->clock_skew;
-    policy.max_lifetime = conf->jwt_max_lifetime;
-    if (aa_jwt_check_claims(*out, &policy, aa_now(), &errstr) != APR_SUCCESS) {
+    if (check_claims(r, *out, typ, audiences, 1, &errstr) != APR_SUCCESS) {
         log_rejection(r, *out, errstr);
         return aa_reply_error(r, AA_ERR_INVALID_JWT, errstr);
     }
@@ -185,7 +194,7 @@ static int check_replay(request_rec *r, const char *scope, const aa_jwt_t *jwt)
     return OK;
 }
 
-static int reply_db_error(request_rec *r, const char *errstr)
+int aa_reply_db_error(request_rec *r, const char *errstr)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00012)
                   "database error: %s", errstr ? errstr : "unknown");
@@ -202,72 +211,158 @@ static void export_identity(request_rec *r, const aa_agent_t *agent)
     apr_table_setn(r->subprocess_env, "AGENT_AUTH_MODE", agent->mode);
 }
 
-static int verify_agent_key(request_rec *r, const aa_jwt_t *jwt, const aa_agent_t *agent)
+static aa_err_e db_failure(request_rec *r, const char *errstr, const char **message)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00029)
+                  "database error while verifying an agent: %s", errstr ? errstr : "unknown");
+    *message = NULL;
+    return AA_ERR_TEMPORARILY_UNAVAILABLE;
+}
+
+/* The clocks of §2.4, written only when they change the agent's state. */
+static aa_err_e apply_clocks(request_rec *r, aa_db_t *db, aa_agent_t *agent,
+                             const char **message)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *errstr = NULL;
+    aa_lifetimes_t lt;
+    aa_clock_e state;
+
+    aa_lifetimes(conf, &lt);
+    if (aa_ops_apply_clock(r->pool, db, agent, &lt, aa_now(), &state, &errstr) != APR_SUCCESS)
+        return db_failure(r, errstr, message);
+    if (state == AA_CLOCK_DEAD) {
+        *message = NULL;
+        return AA_ERR_ABSOLUTE_LIFETIME_EXCEEDED;
+    }
+    if (state == AA_CLOCK_EXPIRED)
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00030)
+                      "agent %s expired (session TTL or max lifetime)", agent->id);
+    return AA_ERR_NONE;
+}
+
+/*
+ * Keep the sliding session clock without a write per request: activity is
+ * recorded only when the stored value is older than AgentAuthActivityInterval,
+ * which bounds the TTL's error to that interval across all processes.
+ */
+static void record_activity(request_rec *r, aa_db_t *db, aa_agent_t *agent)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    apr_int64_t now = aa_now();
+    const char *errstr = NULL;
+    aa_lifetimes_t lt;
+
+    if (now - agent->last_used_at < conf->touch_interval)
+        return;
+    aa_lifetimes(conf, &lt);
+    agent->last_used_at = now;
+    agent->expires_at = aa_clock_expires_at(agent, &lt, now);
+    if (aa_store_agent_touch(r->pool, db, agent->id, now, agent->expires_at, &errstr)
+        != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00031)
+                      "could not record activity of agent %s: %s", agent->id, errstr);
+}
+
+aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
+                               const char *const *audiences, int naudiences, aa_jwt_t **jwt_out,
+                               aa_agent_t **agent_out, aa_host_t **host_out,
+                               const char **message)
 {
     const char *errstr = NULL;
+    aa_agent_t *agent;
+    aa_host_t *host;
     aa_jwk_t *key;
+    aa_jwt_t *jwt = NULL;
+    aa_db_t *db;
+    apr_status_t rv;
+    aa_err_e err;
+
+    *message = NULL;
+    if (aa_jwt_parse(r->pool, token, &jwt, &errstr) != APR_SUCCESS
+        || check_claims(r, jwt, AA_JWT_TYP_AGENT, audiences, naudiences, &errstr)
+               != APR_SUCCESS) {
+        log_rejection(r, jwt, errstr);
+        *message = errstr;
+        return AA_ERR_INVALID_JWT;
+    }
+    if (!jwt->sub) {
+        log_rejection(r, jwt, "no sub");
+        *message = "An agent JWT must carry sub";
+        return AA_ERR_INVALID_JWT;
+    }
+    db = aa_dbd_acquire(r);
+    if (!db)
+        return AA_ERR_TEMPORARILY_UNAVAILABLE;
+
+    /* By sub: the official SDK leaves iss out of agent JWTs. */
+    rv = aa_store_agent_get(r->pool, db, jwt->sub, &agent, &errstr);
+    if (rv == APR_NOTFOUND) {
+        log_rejection(r, jwt, "unknown agent");
+        *message = "The JWT names an unknown agent";
+        return AA_ERR_INVALID_JWT;
+    }
+    if (rv != APR_SUCCESS)
+        return db_failure(r, errstr, message);
+    rv = aa_store_host_get(r->pool, db, agent->host_id, &host, &errstr);
+    if (rv == APR_NOTFOUND) {
+        log_rejection(r, jwt, "agent without host");
+        return AA_ERR_HOST_REVOKED;
+    }
+    if (rv != APR_SUCCESS)
+        return db_failure(r, errstr, message);
+    /* When present, iss names the host: its current key or its id (§4.3). */
+    if (jwt->iss && strcmp(jwt->iss, host->key_thumbprint) != 0
+        && strcmp(jwt->iss, host->id) != 0) {
+        log_rejection(r, jwt, "iss is not the agent's host");
+        *message = "The JWT iss is not the agent's host";
+        return AA_ERR_INVALID_JWT;
+    }
 
     if (aa_jwk_parse_text(r->pool, agent->public_key, &key, &errstr) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00013)
                       "stored key of agent %s is unusable: %s", agent->id, errstr);
-        return aa_reply_error(r, AA_ERR_INVALID_JWT, NULL);
+        return AA_ERR_INVALID_JWT;
     }
     if (aa_jwt_verify_signature(jwt, key) != APR_SUCCESS) {
         log_rejection(r, jwt, "bad signature");
-        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT signature does not verify");
+        *message = "The JWT signature does not verify";
+        return AA_ERR_INVALID_JWT;
     }
-    return OK;
+
+    /* Only now, with the key proven, is the agent's state worth telling. */
+    if ((err = apply_clocks(r, db, agent, message)) != AA_ERR_NONE)
+        return err;
+    if (strcmp(agent->status, AA_ST_ACTIVE) != 0)
+        return agent_status_error(agent->status);
+    if (strcmp(host->status, AA_ST_ACTIVE) != 0)
+        return host_status_error(host->status);
+
+    *jwt_out = jwt;
+    *agent_out = agent;
+    *host_out = host;
+    record_activity(r, db, agent);
+    return AA_ERR_NONE;
 }
 
 int aa_authn_agent(request_rec *r, const char *audience)
 {
     aa_req_t *req = aa_req(r);
-    const char *errstr = NULL;
+    const char *token = aa_bearer_token(r);
+    const char *audiences[1];
+    const char *message = NULL;
     aa_agent_t *agent;
     aa_host_t *host;
     aa_jwt_t *jwt;
-    aa_db_t *db;
-    apr_status_t rv;
+    aa_err_e err;
     int status;
 
-    status = parse_checked(r, AA_JWT_TYP_AGENT, audience, &jwt);
-    if (status != OK)
-        return status;
-    if (!jwt->sub) {
-        log_rejection(r, jwt, "no sub");
-        return aa_reply_error(r, AA_ERR_INVALID_JWT, "An agent JWT must carry sub");
-    }
-    db = aa_dbd_acquire(r);
-    if (!db)
-        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
-
-    rv = aa_store_agent_get(r->pool, db, jwt->sub, &agent, &errstr);
-    if (rv == APR_NOTFOUND) {
-        log_rejection(r, jwt, "unknown agent");
-        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT names an unknown agent");
-    }
-    if (rv != APR_SUCCESS)
-        return reply_db_error(r, errstr);
-    /* The official SDK omits iss; when present it must be the agent's host. */
-    if (jwt->iss && strcmp(jwt->iss, agent->host_id) != 0) {
-        log_rejection(r, jwt, "iss is not the agent's host");
-        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT iss is not the agent's host");
-    }
-    status = verify_agent_key(r, jwt, agent);
-    if (status != OK)
-        return status;
-
-    /* The agent's own state first: it tells the client what to do next. */
-    if (strcmp(agent->status, AA_ST_ACTIVE) != 0)
-        return aa_reply_error(r, agent_status_error(agent->status), NULL);
-    rv = aa_store_host_get(r->pool, db, agent->host_id, &host, &errstr);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
-        return reply_db_error(r, errstr);
-    if (rv == APR_NOTFOUND || strcmp(host->status, AA_ST_ACTIVE) != 0)
-        return aa_reply_error(r, host_status_error(rv == APR_NOTFOUND ? AA_ST_REVOKED
-                                                                      : host->status), NULL);
-    if (agent->expires_at > 0 && agent->expires_at <= aa_now())
-        return aa_reply_error(r, AA_ERR_AGENT_EXPIRED, NULL);
+    if (!token)
+        return aa_reply_error(r, AA_ERR_UNAUTHORIZED, "An agent+jwt bearer token is required");
+    audiences[0] = audience;
+    err = aa_verify_agent_token(r, token, audiences, 1, &jwt, &agent, &host, &message);
+    if (err != AA_ERR_NONE)
+        return aa_reply_error(r, err, message);
 
     status = check_replay(r, apr_pstrcat(r->pool, "agent:", agent->id, NULL), jwt);
     if (status != OK)
@@ -334,9 +429,9 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
     if (!db)
         return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
 
-    rv = aa_store_host_get(r->pool, db, jwt->iss, &host, &errstr);
+    rv = aa_store_host_find_iss(r->pool, db, jwt->iss, &host, &errstr);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
-        return reply_db_error(r, errstr);
+        return aa_reply_db_error(r, errstr);
     if (rv == APR_NOTFOUND) {
         host = NULL;
         if (!allow_unknown) {
@@ -365,4 +460,13 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
     if (key_out)
         *key_out = key;
     return OK;
+}
+
+int aa_host_usable(request_rec *r, const aa_host_t *host, int allow_pending)
+{
+    if (strcmp(host->status, AA_ST_ACTIVE) == 0)
+        return OK;
+    if (allow_pending && strcmp(host->status, AA_ST_PENDING) == 0)
+        return OK;
+    return aa_reply_error(r, host_status_error(host->status), NULL);
 }

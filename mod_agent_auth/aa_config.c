@@ -18,6 +18,9 @@
 #define AA_DEFAULT_JWT_MAX_LIFETIME 60
 #define AA_DEFAULT_CLOCK_SKEW 30
 #define AA_DEFAULT_SESSION_TTL 3600
+#define AA_DEFAULT_MAX_LIFETIME 86400
+#define AA_DEFAULT_ABSOLUTE_LIFETIME (30 * 86400)
+#define AA_DEFAULT_TOUCH_INTERVAL 5
 #define AA_DEFAULT_MAX_BODY (64 * 1024)
 #define AA_DEFAULT_HEADER_PREFIX "X-Agent-Auth-"
 #define AA_DEFAULT_REPLAY_CACHE "shmcb"
@@ -35,6 +38,9 @@ void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
     conf->jwt_max_lifetime = AA_UNSET;
     conf->clock_skew = AA_UNSET;
     conf->session_ttl = AA_UNSET;
+    conf->max_lifetime = AA_UNSET;
+    conf->absolute_lifetime = AA_UNSET;
+    conf->touch_interval = AA_UNSET;
     conf->max_body = AA_UNSET;
     return conf;
 }
@@ -62,6 +68,10 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_NUM(jwt_max_lifetime);
     MERGE_NUM(clock_skew);
     MERGE_NUM(session_ttl);
+    MERGE_NUM(max_lifetime);
+    MERGE_NUM(absolute_lifetime);
+    MERGE_NUM(touch_interval);
+    MERGE_PTR(introspection_secret);
     MERGE_NUM(max_body);
     MERGE_PTR(header_prefix);
     MERGE_PTR(replay_spec);
@@ -256,6 +266,15 @@ const command_rec aa_cmds[] = {
                   "Set the clock skew tolerated on iat and exp, in seconds"),
     AP_INIT_TAKE1("AgentAuthSessionTTL", set_seconds, SRV_OFFSET(session_ttl), RSRC_CONF,
                   "Set the agent session TTL in seconds; 0 disables it"),
+    AP_INIT_TAKE1("AgentAuthMaxLifetime", set_seconds, SRV_OFFSET(max_lifetime), RSRC_CONF,
+                  "Set how long an agent stays active after activation; 0 disables it"),
+    AP_INIT_TAKE1("AgentAuthAbsoluteLifetime", set_seconds, SRV_OFFSET(absolute_lifetime),
+                  RSRC_CONF, "Set the lifetime from creation after which an agent is revoked"),
+    AP_INIT_TAKE1("AgentAuthActivityInterval", set_seconds, SRV_OFFSET(touch_interval),
+                  RSRC_CONF, "Set how often, at most, an agent's activity is written"),
+    AP_INIT_TAKE1("AgentAuthIntrospectionSecret", set_string,
+                  SRV_OFFSET(introspection_secret), RSRC_CONF,
+                  "Enable /agent/introspect for callers presenting this bearer secret"),
     AP_INIT_TAKE1("AgentAuthMaxBodySize", set_max_body, NULL, RSRC_CONF,
                   "Set the largest request body accepted by the endpoints, in bytes"),
     AP_INIT_TAKE1("AgentAuthHeaderPrefix", set_header_prefix, NULL, RSRC_CONF,
@@ -297,6 +316,13 @@ void aa_approval_policy(const aa_srv_conf_t *conf, aa_approval_policy_t *policy)
     policy->interval = conf->approval_interval;
 }
 
+void aa_lifetimes(const aa_srv_conf_t *conf, aa_lifetimes_t *lt)
+{
+    lt->session_ttl = conf->session_ttl;
+    lt->max_lifetime = conf->max_lifetime;
+    lt->absolute_lifetime = conf->absolute_lifetime;
+}
+
 /* Called from post_config: fill in every default and check consistency. */
 const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *conf)
 {
@@ -319,6 +345,14 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
         conf->clock_skew = AA_DEFAULT_CLOCK_SKEW;
     if (conf->session_ttl == AA_UNSET)
         conf->session_ttl = AA_DEFAULT_SESSION_TTL;
+    if (conf->max_lifetime == AA_UNSET)
+        conf->max_lifetime = AA_DEFAULT_MAX_LIFETIME;
+    if (conf->absolute_lifetime == AA_UNSET)
+        conf->absolute_lifetime = AA_DEFAULT_ABSOLUTE_LIFETIME;
+    if (conf->touch_interval == AA_UNSET)
+        conf->touch_interval = AA_DEFAULT_TOUCH_INTERVAL;
+    if (conf->introspection_secret && strlen(conf->introspection_secret) < 16)
+        return "AgentAuthIntrospectionSecret must be at least 16 characters";
     if (conf->max_body == AA_UNSET)
         conf->max_body = AA_DEFAULT_MAX_BODY;
     if (!conf->header_prefix)
@@ -341,4 +375,29 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
                                 "does not define", name, conf->caps_file);
     }
     return NULL;
+}
+
+apr_array_header_t *aa_host_defaults(request_rec *r, const aa_host_t *host)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    apr_array_header_t *names;
+    const char *errstr;
+    aa_json_t *list;
+    apr_size_t i, n;
+
+    if (!host || !*host->default_capabilities)
+        return conf->default_caps;
+    if (aa_json_parse(r->pool, host->default_capabilities, strlen(host->default_capabilities),
+                      0, &list, &errstr) != APR_SUCCESS || !aa_json_is(list, AA_JSON_ARRAY))
+        return conf->default_caps;
+    n = aa_json_len(list);
+    names = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
+    /* A host's own list cannot reach beyond what the server offers. */
+    for (i = 0; i < n; i++) {
+        const char *name = aa_json_str(aa_json_at(list, i));
+
+        if (name && aa_caps_find(conf->caps, name))
+            APR_ARRAY_PUSH(names, const char *) = name;
+    }
+    return names;
 }

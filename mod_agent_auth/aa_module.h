@@ -38,6 +38,10 @@ typedef struct {
     apr_int64_t jwt_max_lifetime;
     apr_int64_t clock_skew;
     apr_int64_t session_ttl;
+    apr_int64_t max_lifetime;
+    apr_int64_t absolute_lifetime;
+    apr_int64_t touch_interval;
+    const char *introspection_secret; /* NULL: introspection is off */
     apr_off_t max_body;
     const char *header_prefix; /* identity headers sent to backends */
     const char *replay_spec;   /* "provider[:args]" */
@@ -58,6 +62,13 @@ typedef enum {
     AA_EP_CAP_EXECUTE,
     AA_EP_REGISTER,
     AA_EP_STATUS,
+    AA_EP_REQUEST_CAPABILITY,
+    AA_EP_REACTIVATE,
+    AA_EP_REVOKE,
+    AA_EP_ROTATE_KEY,
+    AA_EP_HOST_REVOKE,
+    AA_EP_HOST_ROTATE_KEY,
+    AA_EP_INTROSPECT,
     AA_EP_UNIMPLEMENTED
 } aa_endpoint_e;
 
@@ -82,6 +93,9 @@ const char *aa_default_location(apr_pool_t *pool, const aa_srv_conf_t *conf);
 const char *aa_discovery_url(apr_pool_t *pool, const aa_srv_conf_t *conf);
 int aa_mode_supported(const aa_srv_conf_t *conf, const char *mode);
 void aa_approval_policy(const aa_srv_conf_t *conf, aa_approval_policy_t *policy);
+void aa_lifetimes(const aa_srv_conf_t *conf, aa_lifetimes_t *lt);
+/* The host's default capabilities: its own list, else the server's. */
+apr_array_header_t *aa_host_defaults(request_rec *r, const aa_host_t *host);
 const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *conf);
 
 /* aa_replay.c */
@@ -125,6 +139,28 @@ int aa_handle_cap_describe(request_rec *r);
 int aa_handle_register(request_rec *r);
 int aa_handle_status(request_rec *r);
 int aa_handle_execute(request_rec *r);
+int aa_handle_request_capability(request_rec *r);
+int aa_handle_reactivate(request_rec *r);
+int aa_handle_revoke(request_rec *r);
+int aa_handle_rotate_key(request_rec *r);
+int aa_handle_host_revoke(request_rec *r);
+int aa_handle_host_rotate_key(request_rec *r);
+int aa_handle_introspect(request_rec *r);
+aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code);
+aa_json_t *aa_agent_status_json(request_rec *r, const aa_agent_t *agent,
+                                apr_array_header_t *grants);
+aa_json_t *aa_parse_stored(request_rec *r, const char *text);
+/* Read a capabilities request list: known names, effective constraints. */
+int aa_parse_capability_list(request_rec *r, const aa_json_t *list,
+                             apr_array_header_t **names, apr_array_header_t **constraints);
+int aa_reply_db_error(request_rec *r, const char *errstr);
+/* Host JWT endpoints: refuse revoked and rejected hosts, and pending ones
+ * unless allow_pending. OK, or the error reply already sent. */
+int aa_host_usable(request_rec *r, const aa_host_t *host, int allow_pending);
+/* Verify an agent JWT without replying: AA_ERR_NONE or the error to send. */
+aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
+                               const char *const *audiences, int naudiences, aa_jwt_t **jwt,
+                               aa_agent_t **agent, aa_host_t **host, const char **message);
 aa_json_t *aa_grants_json(request_rec *r, apr_array_header_t *grants);
 void aa_execute_register_filters(void);
 

@@ -25,14 +25,13 @@ static const aa_route_t aa_routes[] = {
     { "/capability/execute", AA_EP_CAP_EXECUTE },
     { "/agent/register", AA_EP_REGISTER },
     { "/agent/status", AA_EP_STATUS },
-    /* Defined by the spec, not offered here: answered with a JSON 404. */
-    { "/agent/request-capability", AA_EP_UNIMPLEMENTED },
-    { "/agent/reactivate", AA_EP_UNIMPLEMENTED },
-    { "/agent/revoke", AA_EP_UNIMPLEMENTED },
-    { "/agent/rotate-key", AA_EP_UNIMPLEMENTED },
-    { "/agent/introspect", AA_EP_UNIMPLEMENTED },
-    { "/host/revoke", AA_EP_UNIMPLEMENTED },
-    { "/host/rotate-key", AA_EP_UNIMPLEMENTED },
+    { "/agent/request-capability", AA_EP_REQUEST_CAPABILITY },
+    { "/agent/reactivate", AA_EP_REACTIVATE },
+    { "/agent/revoke", AA_EP_REVOKE },
+    { "/agent/rotate-key", AA_EP_ROTATE_KEY },
+    { "/agent/introspect", AA_EP_INTROSPECT },
+    { "/host/revoke", AA_EP_HOST_REVOKE },
+    { "/host/rotate-key", AA_EP_HOST_ROTATE_KEY },
     { NULL, AA_EP_NONE }
 };
 
@@ -104,13 +103,22 @@ int aa_handler(request_rec *r)
         if (!method_is(r, M_GET))
             return aa_reply_error(r, AA_ERR_METHOD_NOT_ALLOWED, NULL);
         break;
+    case AA_EP_INTROSPECT:
+        if (!aa_srv_conf(r->server)->introspection_secret)
+            return aa_reply_error(r, AA_ERR_NOT_FOUND,
+                                  "Introspection is not enabled on this server");
+        /* fall through */
     case AA_EP_CAP_EXECUTE:
     case AA_EP_REGISTER:
+    case AA_EP_REQUEST_CAPABILITY:
+    case AA_EP_REACTIVATE:
+    case AA_EP_REVOKE:
+    case AA_EP_ROTATE_KEY:
+    case AA_EP_HOST_REVOKE:
+    case AA_EP_HOST_ROTATE_KEY:
         if (!method_is(r, M_POST))
             return aa_reply_error(r, AA_ERR_METHOD_NOT_ALLOWED, NULL);
         break;
-    case AA_EP_UNIMPLEMENTED:
-        return aa_reply_error(r, AA_ERR_NOT_FOUND, "This endpoint is not offered by this server");
     default:
         return DECLINED;
     }
@@ -128,6 +136,20 @@ int aa_handler(request_rec *r)
         return aa_handle_execute(r);
     case AA_EP_REGISTER:
         return aa_handle_register(r);
+    case AA_EP_REQUEST_CAPABILITY:
+        return aa_handle_request_capability(r);
+    case AA_EP_REACTIVATE:
+        return aa_handle_reactivate(r);
+    case AA_EP_REVOKE:
+        return aa_handle_revoke(r);
+    case AA_EP_ROTATE_KEY:
+        return aa_handle_rotate_key(r);
+    case AA_EP_HOST_REVOKE:
+        return aa_handle_host_revoke(r);
+    case AA_EP_HOST_ROTATE_KEY:
+        return aa_handle_host_rotate_key(r);
+    case AA_EP_INTROSPECT:
+        return aa_handle_introspect(r);
     default:
         return DECLINED;
     }

@@ -22,6 +22,12 @@ static const char *const aa_endpoint_names[][2] = {
     { "describe_capability", "/capability/describe" },
     { "execute", "/capability/execute" },
     { "status", "/agent/status" },
+    { "request_capability", "/agent/request-capability" },
+    { "reactivate", "/agent/reactivate" },
+    { "revoke", "/agent/revoke" },
+    { "revoke_host", "/host/revoke" },
+    { "rotate_key", "/agent/rotate-key" },
+    { "rotate_host_key", "/host/rotate-key" },
     { NULL, NULL }
 };
 
@@ -57,6 +63,8 @@ int aa_handle_discovery(request_rec *r)
     endpoints = aa_json_object(r->pool);
     for (i = 0; aa_endpoint_names[i][0]; i++)
         aa_json_set_str(r->pool, endpoints, aa_endpoint_names[i][0], aa_endpoint_names[i][1]);
+    if (conf->introspection_secret)
+        aa_json_set_str(r->pool, endpoints, "introspect", "/agent/introspect");
     aa_json_set(doc, "endpoints", endpoints);
 
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=3600");
@@ -170,7 +178,7 @@ int aa_handle_cap_list(request_rec *r)
     return aa_reply_json(r, HTTP_OK, doc);
 }
 
-static aa_json_t *parse_stored(request_rec *r, const char *text)
+aa_json_t *aa_parse_stored(request_rec *r, const char *text)
 {
     const char *errstr;
     aa_json_t *v = NULL;
@@ -204,9 +212,9 @@ int aa_handle_cap_describe(request_rec *r)
     if (cap->location)
         aa_json_set_str(r->pool, doc, "location", cap->location);
     if (cap->input)
-        aa_json_set(doc, "input", parse_stored(r, cap->input));
+        aa_json_set(doc, "input", aa_parse_stored(r, cap->input));
     if (cap->output)
-        aa_json_set(doc, "output", parse_stored(r, cap->output));
+        aa_json_set(doc, "output", aa_parse_stored(r, cap->output));
     if (req->agent) {
         apr_hash_t *granted = granted_names(r, req->agent);
 
@@ -234,15 +242,15 @@ static aa_json_t *grant_json(request_rec *r, const aa_grant_t *g)
         if (*g->granted_by)
             aa_json_set_str(r->pool, obj, "granted_by", g->granted_by);
         if (*g->constraints)
-            aa_json_set(obj, "constraints", parse_stored(r, g->constraints));
+            aa_json_set(obj, "constraints", aa_parse_stored(r, g->constraints));
         if (g->expires_at)
             aa_json_set_str(r->pool, obj, "expires_at", aa_iso8601(r->pool, g->expires_at));
         if (cap) {
             aa_json_set_str(r->pool, obj, "description", cap->description);
             if (cap->input)
-                aa_json_set(obj, "input", parse_stored(r, cap->input));
+                aa_json_set(obj, "input", aa_parse_stored(r, cap->input));
             if (cap->output)
-                aa_json_set(obj, "output", parse_stored(r, cap->output));
+                aa_json_set(obj, "output", aa_parse_stored(r, cap->output));
         }
     }
     else if (strcmp(g->status, AA_ST_DENIED) == 0 && *g->reason) {
@@ -256,8 +264,13 @@ aa_json_t *aa_grants_json(request_rec *r, apr_array_header_t *grants)
     aa_json_t *list = aa_json_array(r->pool);
     int i;
 
-    for (i = 0; i < grants->nelts; i++)
-        aa_json_append(list, grant_json(r, APR_ARRAY_IDX(grants, i, const aa_grant_t *)));
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        /* Withdrawn grants are history, kept for aactl, not protocol state. */
+        if (strcmp(g->status, AA_ST_GRANT_REVOKED) != 0)
+            aa_json_append(list, grant_json(r, g));
+    }
     return list;
 }
 
@@ -267,52 +280,15 @@ static void set_time(request_rec *r, aa_json_t *doc, const char *key, apr_int64_
         aa_json_set_str(r->pool, doc, key, aa_iso8601(r->pool, t));
 }
 
-int aa_handle_status(request_rec *r)
+aa_json_t *aa_agent_status_json(request_rec *r, const aa_agent_t *agent,
+                                apr_array_header_t *grants)
 {
-    const char *agent_id = query_str(r, "agent_id");
-    const char *errstr = NULL;
-    apr_array_header_t *grants;
-    aa_host_t *host;
-    aa_agent_t *agent;
-    aa_jwt_t *jwt;
-    aa_json_t *doc;
-    aa_db_t *db;
-    apr_status_t rv;
-    int status;
+    aa_json_t *doc = aa_json_object(r->pool);
 
-    status = aa_authn_host(r, 0, &host, &jwt, NULL);
-    if (status != OK)
-        return status;
-    if (strcmp(host->status, AA_ST_REVOKED) == 0 || strcmp(host->status, AA_ST_REJECTED) == 0)
-        return aa_reply_error(r, strcmp(host->status, AA_ST_REVOKED) == 0
-                                     ? AA_ERR_HOST_REVOKED : AA_ERR_HOST_REJECTED, NULL);
-    if (!agent_id || !*agent_id)
-        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
-                              "The agent_id query parameter is required");
-
-    db = aa_dbd_acquire(r);
-    if (!db)
-        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
-    rv = aa_store_agent_get(r->pool, db, agent_id, &agent, &errstr);
-    /* Another host's agent is reported as absent: ids are not for probing. */
-    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && strcmp(agent->host_id, host->id) != 0))
-        return aa_reply_error(r, AA_ERR_AGENT_NOT_FOUND, NULL);
-    if (rv == APR_SUCCESS)
-        rv = aa_store_grant_list(r->pool, db, agent->id, &grants, &errstr);
-    if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AALOGNO(00016)
-                      "status of agent %s: %s", agent_id, errstr);
-        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
-    }
-
-    doc = aa_json_object(r->pool);
     aa_json_set_str(r->pool, doc, "agent_id", agent->id);
     aa_json_set_str(r->pool, doc, "host_id", agent->host_id);
     aa_json_set_str(r->pool, doc, "name", agent->name);
-    aa_json_set_str(r->pool, doc, "status",
-                    strcmp(agent->status, AA_ST_ACTIVE) == 0 && agent->expires_at > 0
-                            && agent->expires_at <= aa_now()
-                        ? AA_ST_EXPIRED : agent->status);
+    aa_json_set_str(r->pool, doc, "status", agent->status);
     aa_json_set_str(r->pool, doc, "mode", agent->mode);
     aa_json_set(doc, "agent_capability_grants", aa_grants_json(r, grants));
     if (*agent->user_id)
@@ -321,5 +297,47 @@ int aa_handle_status(request_rec *r)
     set_time(r, doc, "created_at", agent->created_at);
     set_time(r, doc, "last_used_at", agent->last_used_at);
     set_time(r, doc, "expires_at", agent->expires_at);
-    return aa_reply_json(r, HTTP_OK, doc);
+    return doc;
+}
+
+int aa_handle_status(request_rec *r)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *agent_id = query_str(r, "agent_id");
+    const char *errstr = NULL;
+    apr_array_header_t *grants;
+    aa_lifetimes_t lt;
+    aa_clock_e state;
+    aa_host_t *host;
+    aa_agent_t *agent;
+    aa_jwt_t *jwt;
+    aa_db_t *db;
+    apr_status_t rv;
+    int status;
+
+    /* Pending hosts may poll: that is how a client learns of its approval. */
+    if ((status = aa_authn_host(r, 0, &host, &jwt, NULL)) != OK
+        || (status = aa_host_usable(r, host, 1)) != OK)
+        return status;
+    if (!agent_id || !*agent_id)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              "The agent_id query parameter is required");
+
+    db = aa_dbd_acquire(r);
+    if (!db)
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+    rv = aa_store_agent_get(r->pool, db, agent_id, &agent, &errstr);
+    if (rv == APR_NOTFOUND)
+        return aa_reply_error(r, AA_ERR_AGENT_NOT_FOUND, NULL);
+    if (rv == APR_SUCCESS && strcmp(agent->host_id, host->id) != 0)
+        return aa_reply_error(r, AA_ERR_UNAUTHORIZED_OPERATION,
+                              "The agent is not registered under this host");
+    aa_lifetimes(conf, &lt);
+    if (rv == APR_SUCCESS)
+        rv = aa_ops_apply_clock(r->pool, db, agent, &lt, aa_now(), &state, &errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_grant_list(r->pool, db, agent->id, &grants, &errstr);
+    if (rv != APR_SUCCESS)
+        return aa_reply_db_error(r, errstr);
+    return aa_reply_json(r, HTTP_OK, aa_agent_status_json(r, agent, grants));
 }

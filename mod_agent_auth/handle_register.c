@@ -7,6 +7,7 @@
 
 #include "apr_strings.h"
 
+#include "core/aa_constraints.h"
 #include "core/aa_crypto.h"
 #include "core/aa_time.h"
 
@@ -41,43 +42,70 @@ static int optional_text(request_rec *r, const aa_json_t *body, const char *key,
     return OK;
 }
 
-/* Read "capabilities": names or {name, constraints} objects. */
-static int parse_capability_list(request_rec *r, const aa_json_t *list, aa_register_req_t *req)
+/*
+ * The effective constraints of one requested capability: what the agent
+ * proposed, checked, narrowed by what the capabilities file imposes.
+ */
+static int effective_constraints(request_rec *r, const aa_cap_t *cap, aa_json_t *proposed,
+                                 const char **out)
+{
+    const char *errstr = NULL;
+    aa_json_t *unknown = NULL, *merged;
+    apr_status_t rv;
+
+    if (proposed && aa_json_is(proposed, AA_JSON_NULL))
+        proposed = NULL;
+    rv = aa_constraints_check(r->pool, proposed, &unknown, &errstr);
+    if (rv == APR_ENOTIMPL)
+        return aa_reply_error_with(r, AA_ERR_UNKNOWN_CONSTRAINT_OPERATOR,
+                                   apr_psprintf(r->pool, "Unknown constraint operator in %s",
+                                                cap->name),
+                                   "unknown_operators", unknown);
+    if (rv != APR_SUCCESS)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              apr_psprintf(r->pool, "constraints of %s: %s", cap->name,
+                                           errstr));
+    merged = aa_constraints_intersect(r->pool, proposed, aa_parse_stored(r, cap->constraints));
+    *out = merged ? aa_json_dump(r->pool, merged) : "";
+    return OK;
+}
+
+int aa_parse_capability_list(request_rec *r, const aa_json_t *list,
+                             apr_array_header_t **names, apr_array_header_t **constraints)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     aa_json_t *unknown = aa_json_array(r->pool);
     apr_hash_t *seen = apr_hash_make(r->pool);
     apr_size_t i, n = aa_json_len(list);
+    int status;
 
-    req->caps = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
-    req->constraints = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
+    *names = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
+    *constraints = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
     for (i = 0; i < n; i++) {
-        aa_json_t *item = aa_json_at(list, i), *constraints = NULL;
-        const char *name = aa_json_str(item);
+        aa_json_t *item = aa_json_at(list, i), *proposed = NULL;
+        const char *name = aa_json_str(item), *effective = "";
+        const aa_cap_t *cap;
 
         if (aa_json_is(item, AA_JSON_OBJECT)) {
             if (aa_json_get_str(item, "name", &name) != APR_SUCCESS)
                 name = NULL;
-            if (aa_json_get(item, "constraints", &constraints) == APR_SUCCESS
-                && !aa_json_is(constraints, AA_JSON_OBJECT) && !aa_json_is(constraints,
-                                                                           AA_JSON_NULL))
-                return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
-                                      "capability constraints must be an object");
+            aa_json_get(item, "constraints", &proposed);
         }
         if (!name)
             return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
                                   "each capability must be a name or an object with a name");
-        if (!aa_caps_find(conf->caps, name)) {
+        cap = aa_caps_find(conf->caps, name);
+        if (!cap) {
             aa_json_append_str(r->pool, unknown, name);
             continue;
         }
+        if ((status = effective_constraints(r, cap, proposed, &effective)) != OK)
+            return status;
         if (apr_hash_get(seen, name, APR_HASH_KEY_STRING))
             continue;
         apr_hash_set(seen, name, APR_HASH_KEY_STRING, "");
-        APR_ARRAY_PUSH(req->caps, const char *) = name;
-        APR_ARRAY_PUSH(req->constraints, const char *) =
-            constraints && aa_json_is(constraints, AA_JSON_OBJECT)
-                ? aa_json_dump(r->pool, constraints) : "";
+        APR_ARRAY_PUSH(*names, const char *) = name;
+        APR_ARRAY_PUSH(*constraints, const char *) = effective;
     }
     if (aa_json_len(unknown) > 0)
         return aa_reply_error_with(r, AA_ERR_INVALID_CAPABILITIES,
@@ -122,7 +150,7 @@ static int parse_request(request_rec *r, const aa_json_t *body, aa_register_req_
         req->constraints = NULL;
         return OK;
     }
-    return parse_capability_list(r, list, req);
+    return aa_parse_capability_list(r, list, &req->caps, &req->constraints);
 }
 
 static int agent_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key)
@@ -142,12 +170,12 @@ static int agent_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key)
     return OK;
 }
 
-static int is_default(const aa_srv_conf_t *conf, const char *name)
+static int is_default(const apr_array_header_t *defaults, const char *name)
 {
     int i;
 
-    for (i = 0; i < conf->default_caps->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(conf->default_caps, i, const char *), name) == 0)
+    for (i = 0; i < defaults->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(defaults, i, const char *), name) == 0)
             return 1;
     return 0;
 }
@@ -166,6 +194,8 @@ static apr_status_t ensure_host(request_rec *r, aa_db_t *db, aa_host_t **host,
     h->id = jwt->iss;
     h->name = req->host_name ? req->host_name : "";
     h->public_key = aa_jwk_canonical(r->pool, key);
+    h->key_thumbprint = key->thumbprint;
+    h->kid = key->kid ? key->kid : "";
     h->jwks_url = "";
     h->user_id = "";
     h->status = AA_ST_PENDING;
@@ -184,7 +214,7 @@ static apr_status_t ensure_host(request_rec *r, aa_db_t *db, aa_host_t **host,
     return rv;
 }
 
-static aa_json_t *approval_json(request_rec *r, const aa_approval_t *ap, const char *code)
+aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     aa_json_t *obj = aa_json_object(r->pool);
@@ -218,7 +248,7 @@ static aa_json_t *names_json(request_rec *r, const apr_array_header_t *grants)
 
 /* Create the agent and its grants; *approval is set when it must wait. */
 static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *host,
-                                 const aa_jwk_t *key, const aa_register_req_t *req,
+                                 const aa_jwk_t *key, aa_register_req_t *req,
                                  aa_agent_t **out, apr_array_header_t **grants,
                                  aa_approval_t **approval, const char **code,
                                  const char **errstr)
@@ -230,16 +260,20 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
     int auto_ok = strcmp(host->status, AA_ST_ACTIVE) == 0
                   && (delegated ? *host->user_id != '\0' : 1);
     aa_agent_t *a = apr_pcalloc(r->pool, sizeof(*a));
+    apr_array_header_t *defaults = aa_host_defaults(r, host);
     apr_status_t rv;
     int i, pending = !auto_ok;
 
+    if (!req->caps_given)
+        req->caps = defaults;
     *grants = apr_array_make(r->pool, req->caps->nelts + 1, sizeof(aa_grant_t *));
     for (i = 0; i < req->caps->nelts; i++) {
         aa_grant_t *g = apr_pcalloc(r->pool, sizeof(*g));
 
         g->id = aa_random_id(r->pool, "grt_", 16);
         g->capability = APR_ARRAY_IDX(req->caps, i, const char *);
-        g->status = auto_ok && is_default(conf, g->capability) ? AA_ST_ACTIVE : AA_ST_PENDING;
+        g->status = auto_ok && is_default(defaults, g->capability) ? AA_ST_ACTIVE
+                                                                 : AA_ST_PENDING;
         g->constraints = req->constraints ? APR_ARRAY_IDX(req->constraints, i, const char *)
                                           : "";
         g->granted_by = strcmp(g->status, AA_ST_ACTIVE) == 0 ? host->user_id : "";
@@ -262,8 +296,11 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
     a->kid = key->kid ? key->kid : "";
     a->created_at = a->updated_at = now;
     if (!pending) {
+        aa_lifetimes_t lt;
+
+        aa_lifetimes(conf, &lt);
         a->activated_at = a->last_used_at = now;
-        a->expires_at = conf->session_ttl > 0 ? now + conf->session_ttl : 0;
+        a->expires_at = aa_clock_expires_at(a, &lt, now);
     }
 
     rv = aa_store_agent_insert(r->pool, db, a, errstr);
@@ -315,7 +352,7 @@ static int reply_registered(request_rec *r, const aa_agent_t *a, apr_array_heade
     aa_json_set_str(r->pool, doc, "status", a->status);
     aa_json_set(doc, "agent_capability_grants", aa_grants_json(r, grants));
     if (approval)
-        aa_json_set(doc, "approval", approval_json(r, approval, code));
+        aa_json_set(doc, "approval", aa_approval_json(r, approval, code));
     return aa_reply_json(r, HTTP_OK, doc);
 }
 

@@ -57,6 +57,9 @@ static const aa_err_row_t aa_err_table[] = {
     { AA_ERR_TEMPORARILY_UNAVAILABLE, "internal_error", 503,
       "The service is temporarily unavailable" },
     { AA_ERR_INTERNAL, "internal_error", 500, "Internal server error" },
+    { AA_ERR_UNAUTHORIZED_OPERATION, "unauthorized", 403,
+      "The caller is not authorized for this operation" },
+    { AA_ERR_CONFLICT, "conflict", 409, "The record changed meanwhile; retry" },
 };
 
 static const aa_err_row_t *row(aa_err_e err)

@@ -100,7 +100,7 @@ static apr_status_t finish(apr_pool_t *pool, aa_db_t *db, apr_status_t rv,
 }
 
 static apr_status_t activate_agent(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
-                                   const char *user_id, apr_int64_t session_ttl,
+                                   const char *user_id, const aa_lifetimes_t *lt,
                                    apr_int64_t now, const char **errstr)
 {
     apr_status_t rv;
@@ -112,12 +112,235 @@ static apr_status_t activate_agent(apr_pool_t *pool, aa_db_t *db, aa_agent_t *ag
         agent->user_id = user_id;
     agent->activated_at = now;
     agent->last_used_at = now;
-    agent->expires_at = session_ttl > 0 ? now + session_ttl : 0;
+    agent->expires_at = aa_clock_expires_at(agent, lt, now);
     rv = aa_store_agent_set_status(pool, db, agent, AA_ST_PENDING, now, errstr);
     if (rv == APR_NOTFOUND) {
         *errstr = "the agent changed state meanwhile";
         return AA_ECONFLICT;
     }
+    return rv;
+}
+
+static apr_status_t link_and_claim(apr_pool_t *pool, aa_db_t *db, aa_host_t *host,
+                                   const char *user_id, apr_int64_t now, int *claimed,
+                                   const char **errstr)
+{
+    apr_array_header_t *agents;
+    apr_status_t rv;
+    int i, ignored;
+
+    rv = aa_store_host_link(pool, db, host->id, user_id, now, errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_agent_list_host(pool, db, host->id, &agents, errstr);
+    for (i = 0; rv == APR_SUCCESS && i < agents->nelts; i++) {
+        aa_agent_t *a = APR_ARRAY_IDX(agents, i, aa_agent_t *);
+        const char *from = a->status;
+
+        if (strcmp(a->mode, AA_MODE_AUTONOMOUS) != 0
+            || (strcmp(from, AA_ST_ACTIVE) != 0 && strcmp(from, AA_ST_EXPIRED) != 0))
+            continue;
+        a->status = AA_ST_CLAIMED;
+        a->user_id = user_id;
+        rv = aa_store_agent_set_status(pool, db, a, from, now, errstr);
+        if (rv == APR_SUCCESS)
+            rv = aa_store_grant_revoke_agent(pool, db, a->id, now, &ignored, errstr);
+        *claimed += rv == APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS)
+        host->user_id = user_id;
+    return rv;
+}
+
+apr_status_t aa_ops_host_link(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                              const char *user_id, apr_int64_t now, int *claimed,
+                              const char **errstr)
+{
+    aa_host_t *host;
+    apr_status_t rv;
+
+    *claimed = 0;
+    rv = aa_store_begin(pool, db, errstr);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = aa_store_host_get(pool, db, host_id, &host, errstr);
+    if (rv == APR_NOTFOUND)
+        *errstr = "no such host";
+    if (rv == APR_SUCCESS && *host->user_id) {
+        *errstr = apr_psprintf(pool, "the host is already linked to %s", host->user_id);
+        rv = strcmp(host->user_id, user_id) == 0 ? APR_SUCCESS : AA_ECONFLICT;
+    }
+    else if (rv == APR_SUCCESS && strcmp(host->status, AA_ST_REVOKED) == 0) {
+        *errstr = "the host is revoked";
+        rv = AA_ECONFLICT;
+    }
+    else if (rv == APR_SUCCESS) {
+        rv = link_and_claim(pool, db, host, user_id, now, claimed, errstr);
+    }
+    return finish(pool, db, rv, errstr);
+}
+
+aa_clock_e aa_clock_check(const aa_agent_t *a, const aa_lifetimes_t *lt, apr_int64_t now)
+{
+    apr_int64_t last = a->last_used_at > a->activated_at ? a->last_used_at : a->activated_at;
+
+    if (lt->absolute_lifetime > 0 && a->created_at + lt->absolute_lifetime <= now)
+        return AA_CLOCK_DEAD;
+    if (strcmp(a->status, AA_ST_ACTIVE) != 0)
+        return AA_CLOCK_LIVE;
+    if (lt->session_ttl > 0 && last > 0 && last + lt->session_ttl <= now)
+        return AA_CLOCK_EXPIRED;
+    if (lt->max_lifetime > 0 && a->activated_at > 0 && a->activated_at + lt->max_lifetime <= now)
+        return AA_CLOCK_EXPIRED;
+    return AA_CLOCK_LIVE;
+}
+
+apr_int64_t aa_clock_expires_at(const aa_agent_t *a, const aa_lifetimes_t *lt,
+                                apr_int64_t last_used)
+{
+    apr_int64_t end = 0;
+
+    if (lt->session_ttl > 0)
+        end = last_used + lt->session_ttl;
+    if (lt->max_lifetime > 0 && a->activated_at > 0
+        && (!end || a->activated_at + lt->max_lifetime < end))
+        end = a->activated_at + lt->max_lifetime;
+    if (lt->absolute_lifetime > 0 && (!end || a->created_at + lt->absolute_lifetime < end))
+        end = a->created_at + lt->absolute_lifetime;
+    return end;
+}
+
+static apr_status_t revoke_agent_in_txn(apr_pool_t *pool, aa_db_t *db, aa_agent_t *a,
+                                        apr_int64_t now, const char **errstr)
+{
+    const char *from = a->status;
+    apr_status_t rv;
+    int ignored;
+
+    a->status = AA_ST_REVOKED;
+    rv = aa_store_agent_set_status(pool, db, a, from, now, errstr);
+    if (rv == APR_NOTFOUND) {
+        *errstr = "the agent changed state meanwhile";
+        rv = AA_ECONFLICT;
+    }
+    if (rv == APR_SUCCESS)
+        rv = aa_store_grant_revoke_agent(pool, db, a->id, now, &ignored, errstr);
+    return rv;
+}
+
+apr_status_t aa_ops_apply_clock(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
+                                const aa_lifetimes_t *lt, apr_int64_t now, aa_clock_e *state,
+                                const char **errstr)
+{
+    apr_status_t rv;
+
+    *state = aa_clock_check(agent, lt, now);
+    if (*state == AA_CLOCK_LIVE)
+        return APR_SUCCESS;
+    if (*state == AA_CLOCK_DEAD) {
+        if (strcmp(agent->status, AA_ST_REVOKED) == 0 || strcmp(agent->status, AA_ST_CLAIMED) == 0
+            || strcmp(agent->status, AA_ST_REJECTED) == 0)
+            return APR_SUCCESS;
+        rv = aa_store_begin(pool, db, errstr);
+        if (rv == APR_SUCCESS)
+            rv = revoke_agent_in_txn(pool, db, agent, now, errstr);
+        rv = finish(pool, db, rv, errstr);
+        /* Lost a race with another process doing the same: fine. */
+        return rv == AA_ECONFLICT ? APR_SUCCESS : rv;
+    }
+    agent->status = AA_ST_EXPIRED;
+    rv = aa_store_agent_set_status(pool, db, agent, AA_ST_ACTIVE, now, errstr);
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
+}
+
+apr_status_t aa_ops_agent_revoke(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                 apr_int64_t now, const char **errstr)
+{
+    aa_agent_t *agent;
+    apr_status_t rv;
+
+    rv = aa_store_begin(pool, db, errstr);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = aa_store_agent_get(pool, db, agent_id, &agent, errstr);
+    if (rv == APR_NOTFOUND)
+        *errstr = "no such agent";
+    if (rv == APR_SUCCESS && strcmp(agent->status, AA_ST_REVOKED) == 0) {
+        *errstr = "the agent is already revoked";
+        rv = AA_ECONFLICT;
+    }
+    if (rv == APR_SUCCESS)
+        rv = revoke_agent_in_txn(pool, db, agent, now, errstr);
+    return finish(pool, db, rv, errstr);
+}
+
+apr_status_t aa_ops_host_revoke(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                apr_int64_t now, int *agents_revoked, const char **errstr)
+{
+    apr_status_t rv;
+    int grants = 0;
+
+    *agents_revoked = 0;
+    rv = aa_store_begin(pool, db, errstr);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = aa_store_host_revoke(pool, db, host_id, now, errstr);
+    if (rv == APR_NOTFOUND) {
+        *errstr = "the host is already revoked or does not exist";
+        rv = AA_ECONFLICT;
+    }
+    /* Grants first: the statement finds them through the host's agents. */
+    if (rv == APR_SUCCESS)
+        rv = aa_store_grant_revoke_host(pool, db, host_id, now, &grants, errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_agent_revoke_host(pool, db, host_id, now, agents_revoked, errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_approval_supersede_host(pool, db, host_id, now, errstr);
+    return finish(pool, db, rv, errstr);
+}
+
+apr_status_t aa_ops_reactivate(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
+                               const apr_array_header_t *defaults, int auto_approve,
+                               const aa_lifetimes_t *lt, const aa_approval_policy_t *policy,
+                               apr_int64_t now, aa_approval_t **approval,
+                               const char **user_code, const char **errstr)
+{
+    const char *names = "[";
+    apr_status_t rv;
+    int i, ignored;
+
+    *approval = NULL;
+    rv = aa_store_grant_revoke_agent(pool, db, agent->id, now, &ignored, errstr);
+    for (i = 0; rv == APR_SUCCESS && i < defaults->nelts; i++) {
+        aa_grant_t *g = apr_pcalloc(pool, sizeof(*g));
+
+        g->id = aa_random_id(pool, "grt_", 16);
+        g->agent_id = agent->id;
+        g->capability = APR_ARRAY_IDX(defaults, i, const char *);
+        g->status = auto_approve ? AA_ST_ACTIVE : AA_ST_PENDING;
+        g->constraints = "";
+        g->granted_by = auto_approve ? agent->user_id : "";
+        g->denied_by = "";
+        g->reason = "reactivation";
+        g->created_at = g->updated_at = now;
+        rv = aa_store_grant_insert(pool, db, g, errstr);
+        names = apr_psprintf(pool, "%s%s\"%s\"", names, i ? "," : "", g->capability);
+    }
+    if (rv != APR_SUCCESS)
+        return rv;
+
+    agent->status = auto_approve ? AA_ST_ACTIVE : AA_ST_PENDING;
+    agent->activated_at = auto_approve ? now : 0;
+    agent->last_used_at = auto_approve ? now : 0;
+    agent->expires_at = auto_approve ? aa_clock_expires_at(agent, lt, now) : 0;
+    rv = aa_store_agent_set_status(pool, db, agent, AA_ST_EXPIRED, now, errstr);
+    if (rv == APR_NOTFOUND) {
+        *errstr = "the agent changed state meanwhile";
+        return AA_ECONFLICT;
+    }
+    if (rv == APR_SUCCESS && !auto_approve)
+        rv = aa_ops_approval_open(pool, db, agent, "reactivation",
+                                  apr_pstrcat(pool, names, "]", NULL), policy, now, approval,
+                                  user_code, errstr);
     return rv;
 }
 
@@ -139,15 +362,55 @@ static apr_status_t approve_host(apr_pool_t *pool, aa_db_t *db, aa_host_t *host,
         return AA_ECONFLICT;
     }
     if (rv == APR_SUCCESS && trust && !*host->user_id) {
-        rv = aa_store_host_link(pool, db, host->id, user_id, now, errstr);
-        host->user_id = user_id;
+        int claimed = 0;
+
+        rv = link_and_claim(pool, db, host, user_id, now, &claimed, errstr);
     }
     return rv;
 }
 
-apr_status_t aa_ops_approve(apr_pool_t *pool, aa_db_t *db, const char *typed,
-                            const char *user_id, int trust_host, apr_int64_t session_ttl,
-                            apr_int64_t now, aa_resolution_t *out, const char **errstr)
+/* Approve the pending grants named in only (all when NULL), deny the rest. */
+static apr_status_t resolve_grants(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                   const char *user_id, const apr_array_header_t *only,
+                                   const char *reason, apr_int64_t now, int *changed,
+                                   const char **errstr)
+{
+    apr_array_header_t *grants;
+    apr_status_t rv;
+    int i, j, found = 0;
+
+    if (!only)
+        return aa_store_grant_approve_pending(pool, db, agent_id, user_id, now, changed,
+                                              errstr);
+    rv = aa_store_grant_list(pool, db, agent_id, &grants, errstr);
+    for (i = 0; rv == APR_SUCCESS && i < grants->nelts; i++) {
+        aa_grant_t *g = APR_ARRAY_IDX(grants, i, aa_grant_t *);
+        int wanted = 0;
+
+        if (strcmp(g->status, AA_ST_PENDING) != 0)
+            continue;
+        for (j = 0; j < only->nelts; j++)
+            wanted |= strcmp(APR_ARRAY_IDX(only, j, const char *), g->capability) == 0;
+        found += wanted;
+        g->status = wanted ? AA_ST_ACTIVE : AA_ST_DENIED;
+        g->granted_by = wanted ? user_id : "";
+        g->denied_by = wanted ? "" : user_id;
+        g->reason = wanted ? g->reason : (reason ? reason : "not approved");
+        rv = aa_store_grant_set_status(pool, db, g, AA_ST_PENDING, now, errstr);
+        *changed += wanted;
+    }
+    if (rv == APR_SUCCESS && found < only->nelts) {
+        *errstr = "a capability named is not pending approval for this request";
+        return APR_NOTFOUND;
+    }
+    return rv;
+}
+
+apr_status_t aa_ops_approve_some(apr_pool_t *pool, aa_db_t *db, const char *typed,
+                                 const char *user_id, int trust_host,
+                                 const apr_array_header_t *only, const char *reason,
+                                 const aa_lifetimes_t *lt, apr_int64_t now,
+                                 aa_resolution_t *out, const char **errstr)
 {
     apr_status_t rv;
 
@@ -157,6 +420,11 @@ apr_status_t aa_ops_approve(apr_pool_t *pool, aa_db_t *db, const char *typed,
         return rv;
 
     rv = load_pending(pool, db, typed, now, out, errstr);
+    if (rv == APR_SUCCESS && trust_host && strcmp(out->agent->mode, AA_MODE_AUTONOMOUS) == 0) {
+        /* Linking claims autonomous agents (§2.10): this one would be claimed. */
+        *errstr = "an autonomous agent's approval cannot trust (link) its host";
+        rv = AA_ECONFLICT;
+    }
     /* The compare-and-set makes two racing approvers see one winner. */
     if (rv == APR_SUCCESS) {
         rv = aa_store_approval_resolve(pool, db, out->approval->id, AA_AP_APPROVED, user_id,
@@ -169,13 +437,21 @@ apr_status_t aa_ops_approve(apr_pool_t *pool, aa_db_t *db, const char *typed,
     if (rv == APR_SUCCESS)
         rv = approve_host(pool, db, out->host, user_id, trust_host, now, errstr);
     if (rv == APR_SUCCESS)
-        rv = aa_store_grant_approve_pending(pool, db, out->agent->id, user_id, now,
-                                            &out->grants_changed, errstr);
+        rv = resolve_grants(pool, db, out->agent->id, user_id, only, reason, now,
+                            &out->grants_changed, errstr);
     if (rv == APR_SUCCESS)
-        rv = activate_agent(pool, db, out->agent, user_id, session_ttl, now, errstr);
+        rv = activate_agent(pool, db, out->agent, user_id, lt, now, errstr);
     if (rv == APR_SUCCESS)
         out->approval->status = AA_AP_APPROVED;
     return finish(pool, db, rv, errstr);
+}
+
+apr_status_t aa_ops_approve(apr_pool_t *pool, aa_db_t *db, const char *typed,
+                            const char *user_id, int trust_host, const aa_lifetimes_t *lt,
+                            apr_int64_t now, aa_resolution_t *out, const char **errstr)
+{
+    return aa_ops_approve_some(pool, db, typed, user_id, trust_host, NULL, NULL, lt, now, out,
+                               errstr);
 }
 
 apr_status_t aa_ops_deny(apr_pool_t *pool, aa_db_t *db, const char *typed, const char *user_id,

@@ -17,6 +17,71 @@ typedef struct {
     apr_int64_t interval; /* polling interval advertised to clients */
 } aa_approval_policy_t;
 
+/* The three lifetime clocks of §2.4, in seconds; 0 disables a clock. */
+typedef struct {
+    apr_int64_t session_ttl;       /* sliding, from the last request */
+    apr_int64_t max_lifetime;      /* from the last activation */
+    apr_int64_t absolute_lifetime; /* from creation; past it the agent is revoked */
+} aa_lifetimes_t;
+
+typedef enum {
+    AA_CLOCK_LIVE,    /* no clock has run out */
+    AA_CLOCK_EXPIRED, /* session TTL or max lifetime ran out */
+    AA_CLOCK_DEAD     /* absolute lifetime ran out */
+} aa_clock_e;
+
+/* What the clocks say about agent at now (its stored status aside). */
+aa_clock_e aa_clock_check(const aa_agent_t *agent, const aa_lifetimes_t *lt, apr_int64_t now);
+
+/* When the agent's session ends if it was last used at last_used; 0 never. */
+apr_int64_t aa_clock_expires_at(const aa_agent_t *agent, const aa_lifetimes_t *lt,
+                                apr_int64_t last_used);
+
+/*
+ * Write what the clocks decided: an active agent past its session TTL or max
+ * lifetime becomes expired; any agent past its absolute lifetime becomes
+ * revoked with its grants. agent->status is updated; *state says which.
+ */
+apr_status_t aa_ops_apply_clock(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
+                                const aa_lifetimes_t *lt, apr_int64_t now, aa_clock_e *state,
+                                const char **errstr);
+
+/*
+ * Revoke an agent and withdraw its grants. AA_ECONFLICT when it is already
+ * revoked, APR_NOTFOUND when there is no such agent.
+ */
+apr_status_t aa_ops_agent_revoke(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                 apr_int64_t now, const char **errstr);
+
+/*
+ * Revoke a host and, in the same transaction, every agent under it and
+ * their grants. *agents_revoked counts the agents. AA_ECONFLICT when the
+ * host was already revoked.
+ */
+apr_status_t aa_ops_host_revoke(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                apr_int64_t now, int *agents_revoked, const char **errstr);
+
+/*
+ * Link an unlinked host to user_id (§2.9) and claim its active or expired
+ * autonomous agents (§2.10): they become claimed and lose their grants.
+ * *claimed counts them. AA_ECONFLICT when the host is linked to someone else.
+ */
+apr_status_t aa_ops_host_link(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                              const char *user_id, apr_int64_t now, int *claimed,
+                              const char **errstr);
+
+/*
+ * Reactivate an expired agent (§5.6) inside the caller's transaction: its
+ * grants are withdrawn and the host's defaults granted again, active at
+ * once when auto_approve is set, else pending behind a new approval
+ * (*approval and *user_code set). Clocks restart except the absolute one.
+ */
+apr_status_t aa_ops_reactivate(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
+                               const apr_array_header_t *defaults, int auto_approve,
+                               const aa_lifetimes_t *lt, const aa_approval_policy_t *policy,
+                               apr_int64_t now, aa_approval_t **approval,
+                               const char **user_code, const char **errstr);
+
 typedef struct {
     aa_approval_t *approval;
     aa_agent_t *agent;
@@ -44,15 +109,26 @@ apr_status_t aa_ops_approval_lookup(apr_pool_t *pool, aa_db_t *db, const char *t
 
 /*
  * Approve a pending approval as user_id: its agent's pending grants become
- * active, a pending agent becomes active (session clock from now, expiring
- * after session_ttl seconds unless 0), a pending host becomes active, and
+ * active, a pending agent becomes active (clocks start now), a pending host
+ * becomes active, and
  * with trust_host the host is linked to user_id so that its next agents get
  * the default capabilities at once. Returns APR_SUCCESS, APR_NOTFOUND, or
  * AA_ECONFLICT when the approval is already resolved or has expired.
  */
 apr_status_t aa_ops_approve(apr_pool_t *pool, aa_db_t *db, const char *typed,
-                            const char *user_id, int trust_host, apr_int64_t session_ttl,
+                            const char *user_id, int trust_host, const aa_lifetimes_t *lt,
                             apr_int64_t now, aa_resolution_t *out, const char **errstr);
+
+/*
+ * Partial approval: like aa_ops_approve, but only the pending grants named in
+ * only (const char *) become active; the others are denied with reason.
+ * A name that is not pending gives APR_NOTFOUND.
+ */
+apr_status_t aa_ops_approve_some(apr_pool_t *pool, aa_db_t *db, const char *typed,
+                                 const char *user_id, int trust_host,
+                                 const apr_array_header_t *only, const char *reason,
+                                 const aa_lifetimes_t *lt, apr_int64_t now,
+                                 aa_resolution_t *out, const char **errstr);
 
 /*
  * Deny a pending approval: pending grants become denied with reason, and a

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#define HOST_COLS "id, name, public_key, jwks_url, user_id, status, " \
+#define HOST_COLS "id, name, public_key, key_thumbprint, kid, jwks_url, user_id, status, " \
                   "default_capabilities, created_at, updated_at, activated_at, last_used_at"
 #define AGENT_COLS "id, host_id, name, mode, status, user_id, public_key, key_thumbprint, " \
                    "jwks_url, kid, created_at, updated_at, activated_at, last_used_at, " \
@@ -24,10 +24,20 @@ const aa_sql_stmt_t aa_sql_statements[] = {
     { "aa_schema_version_get", "SELECT version FROM aa_schema_version" },
 
     { "aa_host_get", "SELECT " HOST_COLS " FROM aa_hosts WHERE id = %s" },
+    { "aa_host_by_thumbprint",
+      "SELECT " HOST_COLS " FROM aa_hosts WHERE key_thumbprint = %s" },
+    { "aa_host_update_key",
+      "UPDATE aa_hosts SET public_key = %s, key_thumbprint = %s, kid = %s, updated_at = %lld "
+      "WHERE id = %s AND key_thumbprint = %s" },
+    { "aa_host_revoke",
+      "UPDATE aa_hosts SET status = 'revoked', updated_at = %lld "
+      "WHERE id = %s AND status <> 'revoked'" },
+    { "aa_host_set_defaults",
+      "UPDATE aa_hosts SET default_capabilities = %s, updated_at = %lld WHERE id = %s" },
     { "aa_host_list", "SELECT " HOST_COLS " FROM aa_hosts ORDER BY created_at, id" },
     { "aa_host_insert",
       "INSERT INTO aa_hosts (" HOST_COLS ") VALUES "
-      "(%s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld, %lld)" },
+      "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %lld, %lld, %lld, %lld)" },
     { "aa_host_set_status",
       "UPDATE aa_hosts SET status = %s, activated_at = %lld, updated_at = %lld "
       "WHERE id = %s AND status = %s" },
@@ -47,6 +57,14 @@ const aa_sql_stmt_t aa_sql_statements[] = {
       "UPDATE aa_agents SET status = %s, user_id = %s, activated_at = %lld, "
       "last_used_at = %lld, expires_at = %lld, updated_at = %lld "
       "WHERE id = %s AND status = %s" },
+    { "aa_agent_list_host",
+      "SELECT " AGENT_COLS " FROM aa_agents WHERE host_id = %s ORDER BY created_at, id" },
+    { "aa_agent_revoke_host",
+      "UPDATE aa_agents SET status = 'revoked', updated_at = %lld "
+      "WHERE host_id = %s AND status NOT IN ('revoked', 'rejected', 'claimed')" },
+    { "aa_agent_update_key",
+      "UPDATE aa_agents SET public_key = %s, key_thumbprint = %s, kid = %s, updated_at = %lld "
+      "WHERE id = %s" },
     { "aa_agent_touch",
       "UPDATE aa_agents SET last_used_at = %lld, expires_at = %lld WHERE id = %s "
       "AND status = 'active'" },
@@ -62,6 +80,16 @@ const aa_sql_stmt_t aa_sql_statements[] = {
     { "aa_grant_approve_pending",
       "UPDATE aa_grants SET status = 'active', granted_by = %s, updated_at = %lld "
       "WHERE agent_id = %s AND status = 'pending'" },
+    { "aa_grant_set_status",
+      "UPDATE aa_grants SET status = %s, granted_by = %s, denied_by = %s, reason = %s, "
+      "updated_at = %lld WHERE id = %s AND status = %s" },
+    { "aa_grant_revoke_agent",
+      "UPDATE aa_grants SET status = 'revoked', updated_at = %lld "
+      "WHERE agent_id = %s AND status IN ('active', 'pending')" },
+    { "aa_grant_revoke_host",
+      "UPDATE aa_grants SET status = 'revoked', updated_at = %lld "
+      "WHERE status IN ('active', 'pending') AND agent_id IN "
+      "(SELECT id FROM aa_agents WHERE host_id = %s)" },
     { "aa_grant_deny_pending",
       "UPDATE aa_grants SET status = 'denied', denied_by = %s, reason = %s, "
       "updated_at = %lld WHERE agent_id = %s AND status = 'pending'" },
@@ -82,6 +110,10 @@ const aa_sql_stmt_t aa_sql_statements[] = {
       "UPDATE aa_approvals SET status = 'superseded', resolved_at = %lld "
       "WHERE agent_id = %s AND status = 'pending'" },
 
+    { "aa_approval_supersede_host",
+      "UPDATE aa_approvals SET status = 'superseded', resolved_at = %lld "
+      "WHERE host_id = %s AND status = 'pending'" },
+
     { NULL, NULL }
 };
 
@@ -94,6 +126,8 @@ const aa_sql_stmt_t aa_sql_statements[] = {
     "    id VARCHAR(64) NOT NULL PRIMARY KEY,\n"                               \
     "    name VARCHAR(200) NOT NULL,\n"                                        \
     "    public_key TEXT NOT NULL,\n"                                          \
+    "    key_thumbprint VARCHAR(64) NOT NULL,\n"                               \
+    "    kid VARCHAR(255) NOT NULL,\n"                                         \
     "    jwks_url VARCHAR(2048) NOT NULL,\n"                                   \
     "    user_id VARCHAR(255) NOT NULL,\n"                                     \
     "    status VARCHAR(16) NOT NULL,\n"                                       \
@@ -156,6 +190,7 @@ const aa_sql_stmt_t aa_sql_statements[] = {
     ")" suffix
 
 #define DDL_INDEXES                                                                  \
+    "CREATE INDEX aa_hosts_thumbprint ON aa_hosts (key_thumbprint)",                 \
     "CREATE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint)",            \
     "CREATE INDEX aa_grants_agent ON aa_grants (agent_id, capability)",              \
     "CREATE INDEX aa_approvals_code ON aa_approvals (user_code_hash)",               \

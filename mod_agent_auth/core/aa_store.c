@@ -163,14 +163,16 @@ static void *map_host(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
     h->id = col(pool, db, row, 0);
     h->name = col(pool, db, row, 1);
     h->public_key = col(pool, db, row, 2);
-    h->jwks_url = col(pool, db, row, 3);
-    h->user_id = col(pool, db, row, 4);
-    h->status = col(pool, db, row, 5);
-    h->default_capabilities = col(pool, db, row, 6);
-    h->created_at = col_i64(db, row, 7);
-    h->updated_at = col_i64(db, row, 8);
-    h->activated_at = col_i64(db, row, 9);
-    h->last_used_at = col_i64(db, row, 10);
+    h->key_thumbprint = col(pool, db, row, 3);
+    h->kid = col(pool, db, row, 4);
+    h->jwks_url = col(pool, db, row, 5);
+    h->user_id = col(pool, db, row, 6);
+    h->status = col(pool, db, row, 7);
+    h->default_capabilities = col(pool, db, row, 8);
+    h->created_at = col_i64(db, row, 9);
+    h->updated_at = col_i64(db, row, 10);
+    h->activated_at = col_i64(db, row, 11);
+    h->last_used_at = col_i64(db, row, 12);
     return h;
 }
 
@@ -339,12 +341,12 @@ apr_status_t aa_store_host_list(apr_pool_t *pool, aa_db_t *db, apr_array_header_
 apr_status_t aa_store_host_insert(apr_pool_t *pool, aa_db_t *db, const aa_host_t *h,
                                   const char **errstr)
 {
-    const char *args[] = { h->id, h->name, h->public_key, h->jwks_url, h->user_id,
-                           h->status, h->default_capabilities, I64(pool, h->created_at),
-                           I64(pool, h->updated_at), I64(pool, h->activated_at),
-                           I64(pool, h->last_used_at) };
+    const char *args[] = { h->id, h->name, h->public_key, h->key_thumbprint, h->kid,
+                           h->jwks_url, h->user_id, h->status, h->default_capabilities,
+                           I64(pool, h->created_at), I64(pool, h->updated_at),
+                           I64(pool, h->activated_at), I64(pool, h->last_used_at) };
 
-    return exec_rows(pool, db, "aa_host_insert", 11, args, NULL, errstr);
+    return exec_rows(pool, db, "aa_host_insert", 13, args, NULL, errstr);
 }
 
 apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char *id,
@@ -521,4 +523,125 @@ apr_status_t aa_store_approval_supersede(apr_pool_t *pool, aa_db_t *db, const ch
     const char *args[] = { I64(pool, now), agent_id };
 
     return exec_rows(pool, db, "aa_approval_supersede", 2, args, NULL, errstr);
+}
+
+apr_status_t aa_store_host_find_iss(apr_pool_t *pool, aa_db_t *db, const char *iss,
+                                    aa_host_t **host, const char **errstr)
+{
+    const char *args[] = { iss };
+    apr_status_t rv;
+
+    /* The current key's thumbprint first: after a rotation, id is the old one. */
+    rv = select_one(pool, db, "aa_host_by_thumbprint", 1, args, map_host, (void **)host,
+                    errstr);
+    if (rv != APR_NOTFOUND)
+        return rv;
+    return select_one(pool, db, "aa_host_get", 1, args, map_host, (void **)host, errstr);
+}
+
+apr_status_t aa_store_host_update_key(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                      const char *old_thumbprint, const char *public_key,
+                                      const char *thumbprint, const char *kid,
+                                      apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { public_key, thumbprint, kid, I64(pool, now), id, old_thumbprint };
+    int nrows = 0;
+    apr_status_t rv = exec_rows(pool, db, "aa_host_update_key", 6, args, &nrows, errstr);
+
+    if (rv == APR_SUCCESS && nrows == 0)
+        return APR_NOTFOUND;
+    return rv;
+}
+
+apr_status_t aa_store_host_revoke(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                  apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { I64(pool, now), id };
+    int nrows = 0;
+    apr_status_t rv = exec_rows(pool, db, "aa_host_revoke", 2, args, &nrows, errstr);
+
+    if (rv == APR_SUCCESS && nrows == 0)
+        return APR_NOTFOUND;
+    return rv;
+}
+
+apr_status_t aa_store_host_set_defaults(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                        const char *caps_json, apr_int64_t now,
+                                        const char **errstr)
+{
+    const char *args[] = { caps_json, I64(pool, now), id };
+
+    return exec_rows(pool, db, "aa_host_set_defaults", 3, args, NULL, errstr);
+}
+
+apr_status_t aa_store_agent_list_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                      apr_array_header_t **agents, const char **errstr)
+{
+    const char *args[] = { host_id };
+
+    return select_rows(pool, db, "aa_agent_list_host", 1, args, map_agent, agents, errstr);
+}
+
+apr_status_t aa_store_agent_revoke_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                        apr_int64_t now, int *count, const char **errstr)
+{
+    const char *args[] = { I64(pool, now), host_id };
+
+    return exec_rows(pool, db, "aa_agent_revoke_host", 2, args, count, errstr);
+}
+
+apr_status_t aa_store_agent_update_key(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                       const char *public_key, const char *thumbprint,
+                                       const char *kid, apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { public_key, thumbprint, kid, I64(pool, now), id };
+
+    return exec_rows(pool, db, "aa_agent_update_key", 5, args, NULL, errstr);
+}
+
+apr_status_t aa_store_agent_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                  apr_int64_t last_used, apr_int64_t expires_at,
+                                  const char **errstr)
+{
+    const char *args[] = { I64(pool, last_used), I64(pool, expires_at), id };
+
+    return exec_rows(pool, db, "aa_agent_touch", 3, args, NULL, errstr);
+}
+
+apr_status_t aa_store_grant_set_status(apr_pool_t *pool, aa_db_t *db, const aa_grant_t *g,
+                                       const char *from, apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { g->status, g->granted_by, g->denied_by, g->reason, I64(pool, now),
+                           g->id, from };
+    int nrows = 0;
+    apr_status_t rv = exec_rows(pool, db, "aa_grant_set_status", 7, args, &nrows, errstr);
+
+    if (rv == APR_SUCCESS && nrows == 0)
+        return APR_NOTFOUND;
+    return rv;
+}
+
+apr_status_t aa_store_grant_revoke_agent(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                         apr_int64_t now, int *count, const char **errstr)
+{
+    const char *args[] = { I64(pool, now), agent_id };
+
+    return exec_rows(pool, db, "aa_grant_revoke_agent", 2, args, count, errstr);
+}
+
+apr_status_t aa_store_grant_revoke_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                        apr_int64_t now, int *count, const char **errstr)
+{
+    const char *args[] = { I64(pool, now), host_id };
+
+    return exec_rows(pool, db, "aa_grant_revoke_host", 2, args, count, errstr);
+}
+
+apr_status_t aa_store_approval_supersede_host(apr_pool_t *pool, aa_db_t *db,
+                                              const char *host_id, apr_int64_t now,
+                                              const char **errstr)
+{
+    const char *args[] = { I64(pool, now), host_id };
+
+    return exec_rows(pool, db, "aa_approval_supersede_host", 2, args, NULL, errstr);
 }

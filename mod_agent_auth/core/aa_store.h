@@ -58,7 +58,35 @@ apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char 
 apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 const char *user_id, apr_int64_t now, const char **errstr);
 
+/* Host by the iss of its JWTs: its current key's thumbprint, else its id. */
+apr_status_t aa_store_host_find_iss(apr_pool_t *pool, aa_db_t *db, const char *iss,
+                                    aa_host_t **host, const char **errstr);
+/* Replace the key, if it is still old_thumbprint's; APR_NOTFOUND otherwise. */
+apr_status_t aa_store_host_update_key(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                      const char *old_thumbprint, const char *public_key,
+                                      const char *thumbprint, const char *kid,
+                                      apr_int64_t now, const char **errstr);
+/* Revoke a host; APR_NOTFOUND when it was already revoked (or is absent). */
+apr_status_t aa_store_host_revoke(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                  apr_int64_t now, const char **errstr);
+/* Set a host's own default capabilities (JSON array text; "" for the server's). */
+apr_status_t aa_store_host_set_defaults(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                        const char *caps_json, apr_int64_t now,
+                                        const char **errstr);
+
 /* Agents. */
+apr_status_t aa_store_agent_list_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                      apr_array_header_t **agents, const char **errstr);
+/* Revoke every agent of a host that is not already terminal; *count of them. */
+apr_status_t aa_store_agent_revoke_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                        apr_int64_t now, int *count, const char **errstr);
+apr_status_t aa_store_agent_update_key(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                       const char *public_key, const char *thumbprint,
+                                       const char *kid, apr_int64_t now, const char **errstr);
+/* Record activity of an active agent: its sliding session clock. */
+apr_status_t aa_store_agent_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                  apr_int64_t last_used, apr_int64_t expires_at,
+                                  const char **errstr);
 apr_status_t aa_store_agent_get(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 aa_agent_t **agent, const char **errstr);
 apr_status_t aa_store_agent_find_key(apr_pool_t *pool, aa_db_t *db, const char *host_id,
@@ -85,6 +113,14 @@ apr_status_t aa_store_grant_active_for(apr_pool_t *pool, aa_db_t *db, const char
                                        const char **errstr);
 apr_status_t aa_store_grant_insert(apr_pool_t *pool, aa_db_t *db, const aa_grant_t *grant,
                                    const char **errstr);
+/* Compare-and-set one grant from status from to g's status, by and reason. */
+apr_status_t aa_store_grant_set_status(apr_pool_t *pool, aa_db_t *db, const aa_grant_t *g,
+                                       const char *from, apr_int64_t now, const char **errstr);
+/* Withdraw the active and pending grants of an agent, or of every agent of a host. */
+apr_status_t aa_store_grant_revoke_agent(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                         apr_int64_t now, int *count, const char **errstr);
+apr_status_t aa_store_grant_revoke_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                        apr_int64_t now, int *count, const char **errstr);
 /* Approve or deny every pending grant of an agent; *count gets the rows changed. */
 apr_status_t aa_store_grant_approve_pending(apr_pool_t *pool, aa_db_t *db,
                                             const char *agent_id, const char *granted_by,
@@ -110,5 +146,10 @@ apr_status_t aa_store_approval_resolve(apr_pool_t *pool, aa_db_t *db, const char
 /* Mark every pending approval of an agent superseded. */
 apr_status_t aa_store_approval_supersede(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
                                          apr_int64_t now, const char **errstr);
+
+/* Close every pending approval of a host's agents (the host was revoked). */
+apr_status_t aa_store_approval_supersede_host(apr_pool_t *pool, aa_db_t *db,
+                                              const char *host_id, apr_int64_t now,
+                                              const char **errstr);
 
 #endif

@@ -13,6 +13,8 @@
 #define AA_ST_REJECTED "rejected"
 #define AA_ST_CLAIMED "claimed"
 #define AA_ST_DENIED "denied"
+/* Grants only: withdrawn by revocation or reactivation. */
+#define AA_ST_GRANT_REVOKED "revoked"
 
 /* Approval request states. */
 #define AA_AP_PENDING "pending"
@@ -28,9 +30,11 @@
 #define AA_METHOD_CIBA "ciba"
 
 typedef struct {
-    const char *id; /* RFC 7638 thumbprint of the host key */
+    const char *id; /* thumbprint of the key it registered with; never changes */
     const char *name;
-    const char *public_key; /* JWK JSON */
+    const char *public_key;     /* JWK JSON */
+    const char *key_thumbprint; /* of the current key: the iss of its JWTs */
+    const char *kid;
     const char *jwks_url;
     const char *user_id; /* "" while unlinked */
     const char *status;

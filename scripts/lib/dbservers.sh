@@ -155,11 +155,16 @@ aa_pg_start() {
         fi
         port=""
         # Retry only a lost race for the port.
-        grep -q 'could not bind\|already in use' "$log" 2>/dev/null || break
+        grep -qs 'could not bind' "$log" || break
     done
     if [ -z "$port" ]; then
         echo "aa_pg_start: the server did not start" >&2
         aa_tail_log postgresql "$AA_PG_DIR/ctl.log" "$log"
+        # A start that timed out may have left a postmaster behind.
+        if [ -f "$AA_PG_DIR/data/postmaster.pid" ]; then
+            aa_pg_as "$AA_PG_BIN/pg_ctl" -D "$AA_PG_DIR/data" \
+                -m immediate -w stop >>"$AA_PG_DIR/ctl.log" 2>&1 || true
+        fi
         return 1
     fi
     AA_PG_PID=$(head -n 1 "$AA_PG_DIR/data/postmaster.pid")
@@ -198,7 +203,9 @@ aa_pg_stop() {
         -t 30 stop >>"$AA_PG_DIR/ctl.log" 2>&1; then
         # SIGINT is a fast stop; check the PID is still our postmaster.
         comm=$(cat "/proc/$pid/comm" 2>/dev/null) || comm=""
-        [ "$comm" = postgres ] && kill -INT "$pid" 2>/dev/null
+        if [ "$comm" = postgres ]; then
+            kill -INT "$pid" 2>/dev/null || true
+        fi
         for _ in $(seq 1 300); do
             aa_pid_alive "$pid" || break
             sleep 0.1
@@ -257,7 +264,8 @@ GRANT ALL ON agentdb.* TO 'agent'@'127.0.0.1';"
 
     for _ in 1 2 3; do
         port=$(aa_free_port) || return 1
-        : >"$AA_MY_DIR/error.log"
+        # mariadbd (as mysql) creates its log; each try starts afresh.
+        rm -f "$AA_MY_DIR/error.log" "$AA_MY_DIR/stdout.log"
         mariadbd --no-defaults "${run_opts[@]}" --datadir="$AA_MY_DIR/data" \
             --socket="$sock" --port="$port" --bind-address=127.0.0.1 \
             --pid-file="$AA_MY_DIR/mysqld.pid" \
@@ -277,9 +285,10 @@ GRANT ALL ON agentdb.* TO 'agent'@'127.0.0.1';"
             sleep 0.1
         done
         [ -n "$ok" ] && break
-        aa_mysql_kill "$pid"
-        grep -q 'Address already in use\|Do you already have another' \
-            "$AA_MY_DIR/error.log" 2>/dev/null || break
+        aa_mysql_kill "$pid" || true
+        # Retry only a lost race for the port.
+        grep -qs 'Address already in use' "$AA_MY_DIR/error.log" \
+            "$AA_MY_DIR/stdout.log" || break
     done
     if [ -z "$ok" ]; then
         echo "aa_mysql_start: the server did not start" >&2
@@ -315,7 +324,7 @@ GRANT ALL ON agentdb.* TO 'agent'@'127.0.0.1';"
 # aa_mysql_kill PID: TERM (a clean shutdown) and reap our mariadbd.
 aa_mysql_kill() {
     local pid=$1 i
-    kill -TERM "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 300); do
         aa_pid_alive "$pid" || break
         sleep 0.1
@@ -325,8 +334,7 @@ aa_mysql_kill() {
         return 1
     fi
     # Reap it when it is this shell's child; otherwise a no-op.
-    wait "$pid" 2>/dev/null
-    return 0
+    wait "$pid" 2>/dev/null || true
 }
 
 aa_mysql_stop() {

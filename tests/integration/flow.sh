@@ -293,7 +293,7 @@ expect_json "an autonomous agent of an unknown host waits for approval" \
     '.status == "pending" and .mode == "autonomous"'
 http GET "/agent/status?agent_id=$AGENT_ID" "$("$AAJWT" sign "$DIR/host2.key" host+jwt \
     "{\"iss\":\"$H2\",\"aud\":\"$B\"}")"
-expect_http "another host cannot see the agent" 404 agent_not_found
+expect_http "another host cannot see the agent" 403 unauthorized
 http GET "/agent/status?agent_id=agt_missing" "$(host_jwt)"
 expect_http "status of an unknown agent" 404 agent_not_found
 http GET "/agent/status" "$(host_jwt)"
