@@ -72,5 +72,9 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_deny(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_agents_list(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_hosts_list(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_hosts_add(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_hosts_link(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_hosts_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_agents_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv);
 
 #endif

@@ -141,7 +141,7 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
             only = split_names(ctx->pool, argv[++i]);
         else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
             reason = argv[++i];
-        else if (argv[i][0] != '-' && !code)
+        else if (!code && (argv[i][0] != '-' || argv[i][1] != '-'))
             code = argv[i];
         else {
             ctx->errstr = apr_psprintf(ctx->pool, "approve: unexpected argument %s", argv[i]);
@@ -175,7 +175,7 @@ int aactl_deny(aactl_ctx_t *ctx, int argc, const char *const *argv)
             user = argv[++i];
         else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
             reason = argv[++i];
-        else if (argv[i][0] != '-' && !code)
+        else if (!code && (argv[i][0] != '-' || argv[i][1] != '-'))
             code = argv[i];
         else {
             ctx->errstr = apr_psprintf(ctx->pool, "deny: unexpected argument %s", argv[i]);

@@ -14,6 +14,8 @@
 
 #include "apr_strings.h"
 
+#include "core/aa_constraints.h"
+#include "core/aa_schema.h"
 #include "core/aa_time.h"
 
 APLOG_USE_MODULE(agent_auth);
@@ -195,30 +197,76 @@ static int jwt_allows(const aa_jwt_t *jwt, const char *capability)
     return 0;
 }
 
-static int has_active_grant(request_rec *r, const aa_agent_t *agent, const char *capability,
-                            int *granted)
+/*
+ * Find a usable grant: active, unexpired, with constraints the arguments
+ * satisfy. When grants exist but none is satisfied, the first constrained
+ * one explains why (violations or unknown operators).
+ */
+static int check_grants(request_rec *r, const aa_agent_t *agent, const char *capability,
+                        const aa_json_t *args)
 {
     apr_array_header_t *grants;
     const char *errstr = NULL;
+    aa_json_t *violations = NULL, *unknown = NULL;
     aa_db_t *db = aa_dbd_acquire(r);
     apr_int64_t now = aa_now();
-    int i;
+    apr_status_t first = APR_SUCCESS;
+    int i, usable = 0;
 
-    *granted = 0;
     if (!db || aa_store_grant_active_for(r->pool, db, agent->id, capability, &grants, &errstr)
                    != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00021)
                       "grant lookup for agent %s failed: %s", agent->id,
                       errstr ? errstr : "no database connection");
-        return HTTP_SERVICE_UNAVAILABLE;
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
     }
     for (i = 0; i < grants->nelts; i++) {
         const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+        aa_json_t *v = NULL, *u = NULL;
+        apr_status_t rv;
 
-        if (!g->expires_at || g->expires_at > now)
-            *granted = 1;
+        if (g->expires_at && g->expires_at <= now)
+            continue;
+        usable = 1;
+        rv = aa_constraints_evaluate(r->pool, aa_parse_stored(r, g->constraints), args, &v, &u);
+        if (rv == APR_SUCCESS)
+            return OK;
+        if (first == APR_SUCCESS) {
+            first = rv;
+            violations = v;
+            unknown = u;
+        }
     }
-    return OK;
+    if (!usable)
+        return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
+                              apr_psprintf(r->pool, "Agent has no active grant for \"%s\"",
+                                           capability));
+    if (first == APR_ENOTIMPL)
+        return aa_reply_error_with(r, AA_ERR_UNKNOWN_CONSTRAINT_OPERATOR, NULL,
+                                   "unknown_operators", unknown);
+    if (!violations) {
+        /* Stored constraints are checked on the way in; fail closed anyway. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00039)
+                      "agent %s: the constraints of its %s grant are malformed", agent->id,
+                      capability);
+        return aa_reply_error(r, AA_ERR_CONSTRAINT_VIOLATED,
+                              "The grant's constraints cannot be evaluated");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00038)
+                  "agent %s: arguments violate the constraints of %s", agent->id, capability);
+    return aa_reply_error_with(r, AA_ERR_CONSTRAINT_VIOLATED, NULL, "violations", violations);
+}
+
+static int check_input(request_rec *r, const aa_cap_t *cap, const aa_json_t *args)
+{
+    const char *errstr = NULL;
+    aa_json_t *schema = aa_parse_stored(r, cap->input);
+
+    if (!schema || aa_schema_validate(r->pool, schema, args, &errstr) == APR_SUCCESS)
+        return OK;
+    return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                          apr_psprintf(r->pool, "arguments do not match the input schema of "
+                                       "%s: %s", cap->name, errstr));
 }
 
 static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_capture_ctx_t *out,
@@ -265,7 +313,7 @@ int aa_handle_execute(request_rec *r)
     aa_json_t *body, *args = NULL;
     const char *name;
     const aa_cap_t *cap;
-    int status, granted = 0, backend_status = 0;
+    int status, backend_status = 0;
 
     /* check_authn verified the agent; if the operator's configuration kept
      * it from running, verify here rather than let the call through. */
@@ -287,17 +335,14 @@ int aa_handle_execute(request_rec *r)
     if (!jwt_allows(req->jwt, cap->name))
         return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
                               "This JWT's capabilities claim does not include the capability");
-    if ((status = has_active_grant(r, req->agent, cap->name, &granted)) != OK)
-        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
-    if (!granted)
-        return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
-                              apr_psprintf(r->pool, "Agent has no active grant for \"%s\"",
-                                           cap->name));
+    if (!args || !aa_json_is(args, AA_JSON_OBJECT))
+        args = aa_json_object(r->pool);
+    /* Constraints first: a missing constrained field is a violation (403). */
+    if ((status = check_grants(r, req->agent, cap->name, args)) != OK
+        || (status = check_input(r, cap, args)) != OK)
+        return status;
 
-    status = run_backend(r, cap, req->agent,
-                         args && aa_json_is(args, AA_JSON_OBJECT) ? aa_json_dump(r->pool, args)
-                                                                  : "{}",
-                         out, &backend_status);
+    status = run_backend(r, cap, req->agent, aa_json_dump(r->pool, args), out, &backend_status);
     if (status != OK) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00025)
                       "backend %s of %s could not be run (status %d)", cap->backend,

@@ -34,11 +34,12 @@ apr_status_t aa_constraints_check(apr_pool_t *pool, const aa_json_t *constraints
  * lists, crossed bounds), that field becomes {"in": []}, which passes
  * aa_constraints_check and which no argument satisfies. "in" members the
  * other operators exclude are dropped; fields named by one side only are kept.
- * Both sides should have passed aa_constraints_check: a field that is
- * malformed or uses unknown operators on either side also becomes
- * {"in": []}, and a side that is not an object is returned (copied) as the
- * result so that it fails the check again. Returns a new value in pool, or
- * NULL when both are NULL.
+ * Both sides should have passed aa_constraints_check. If not, a field both
+ * name that is malformed or uses unknown operators on either side becomes
+ * {"in": []}, a bad field only one side names is copied as it is, and a side
+ * that is not an object is returned (copied) as the result: whatever is
+ * broken keeps failing the check. Returns a new value in pool, or NULL when
+ * both are NULL.
  */
 aa_json_t *aa_constraints_intersect(apr_pool_t *pool, const aa_json_t *proposed,
                                     const aa_json_t *imposed);

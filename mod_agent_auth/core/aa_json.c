@@ -68,6 +68,26 @@ static apr_size_t count_top_level_keys(const char *text, apr_size_t len)
     return keys;
 }
 
+/*
+ * json-c accepts 'single-quoted' member names even in strict mode. They are
+ * not JSON, and count_top_level_keys would not see them as keys.
+ */
+static int has_single_quote_outside_strings(const char *text, apr_size_t len)
+{
+    apr_size_t i;
+    int in_string = 0;
+
+    for (i = 0; i < len; i++) {
+        if (in_string && text[i] == '\\')
+            i++;
+        else if (text[i] == '"')
+            in_string = !in_string;
+        else if (!in_string && text[i] == '\'')
+            return 1;
+    }
+    return 0;
+}
+
 apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
                            int dup_check, aa_json_t **value, const char **errstr)
 {
@@ -80,7 +100,12 @@ apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
         *errstr = "document too large";
         return APR_EINVAL;
     }
-    tok = json_tokener_new_ex(AA_JSON_MAX_DEPTH);
+    if (has_single_quote_outside_strings(text, len)) {
+        *errstr = "single-quoted strings are not JSON";
+        return APR_EINVAL;
+    }
+    /* json-c's depth counts one level more than the containers nested. */
+    tok = json_tokener_new_ex(AA_JSON_MAX_DEPTH + 1);
     if (!tok) {
         *errstr = "out of memory";
         return APR_ENOMEM;
@@ -89,6 +114,12 @@ apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
     parsed = json_tokener_parse_ex(tok, text, (int)len);
     jerr = json_tokener_get_error(tok);
     consumed = (apr_size_t)json_tokener_get_parse_end(tok);
+    /* A bare number or literal ends only at a terminator: supply one. */
+    if (!parsed && jerr == json_tokener_continue && len > 0) {
+        parsed = json_tokener_parse_ex(tok, "", 1);
+        jerr = json_tokener_get_error(tok);
+        consumed = len;
+    }
     json_tokener_free(tok);
 
     if (jerr != json_tokener_success) {
@@ -98,7 +129,7 @@ apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
                                                  : json_tokener_error_desc(jerr);
         return APR_EINVAL;
     }
-    while (consumed < len && strchr(" \t\r\n", text[consumed]))
+    while (consumed < len && text[consumed] && strchr(" \t\r\n", text[consumed]))
         consumed++;
     if (consumed != len) {
         json_object_put(parsed);

@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 
 /* curl_url() (7.62) lets the URL check use the parser the fetch uses. */
 #if LIBCURL_VERSION_NUM < 0x073e00
@@ -207,8 +208,9 @@ static apr_status_t check_url_text(const char *url, const char **errstr)
             return APR_EINVAL;
         }
     }
-    if (strncasecmp(url, "https://", 8) != 0) {
-        *errstr = "URL must start with https://";
+    /* libcurl reads "https:///x" as host x; refuse what a reader would not. */
+    if (strncasecmp(url, "https://", 8) != 0 || url[8] == '/') {
+        *errstr = "URL must start with https:// and a host";
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -343,7 +345,7 @@ static const key_type_t key_types[] = {
     { "RSA", { "n", "e" } },
 };
 
-/* Checks every key whatever its type; returns its key_types entry. */
+/* The rules every key must meet; *type is its key_types entry. */
 static apr_status_t check_key(apr_pool_t *pool, const aa_json_t *key, const key_type_t **type,
                               const char **errstr)
 {
@@ -355,6 +357,18 @@ static apr_status_t check_key(apr_pool_t *pool, const aa_json_t *key, const key_
         *errstr = "has no kty string";
         return APR_EINVAL;
     }
+
+    *type = NULL;
+    for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
+        if (strcmp(kty, key_types[i].kty) == 0)
+            *type = &key_types[i];
+    if (*type == NULL) {
+        *errstr = strcmp(kty, "oct") == 0 ? "is a symmetric key (kty \"oct\")"
+                                          : apr_psprintf(pool, "has unknown kty \"%s\"", kty);
+        return APR_EINVAL;
+    }
+
+    /* Whatever the kty: a publisher that leaks one private part leaks them all. */
     for (i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++) {
         if (aa_json_get(key, private_members[i], &member) == APR_SUCCESS) {
             *errstr = apr_psprintf(pool, "carries private member \"%s\"", private_members[i]);
@@ -366,14 +380,6 @@ static apr_status_t check_key(apr_pool_t *pool, const aa_json_t *key, const key_
         return APR_EINVAL;
     }
 
-    for (*type = NULL, i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
-        if (strcmp(kty, key_types[i].kty) == 0)
-            *type = &key_types[i];
-    if (*type == NULL) {
-        *errstr = strcmp(kty, "oct") == 0 ? "is a symmetric key (kty \"oct\")"
-                                          : apr_psprintf(pool, "has unknown kty \"%s\"", kty);
-        return APR_EINVAL;
-    }
     for (i = 0; (*type)->required[i] != NULL; i++) {
         if (aa_json_get_str(key, (*type)->required[i], &ignored) != APR_SUCCESS) {
             *errstr = apr_psprintf(pool, "lacks %s member \"%s\"", kty, (*type)->required[i]);
@@ -402,7 +408,7 @@ static apr_status_t read_key(apr_pool_t *pool, const aa_json_t *key, aa_jwk_t **
                              const char **errstr)
 {
     const key_type_t *type;
-    const char *crv;
+    const char *crv = "";
     int usable;
     apr_status_t rv;
 
@@ -735,9 +741,13 @@ static apr_status_t fetch_following(apr_pool_t *pool, const char *url,
         if (rv != APR_SUCCESS || !is_redirect(hop->status))
             return rv;
 
-        if (redirects == AA_JWKS_MAX_REDIRECTS || hop->location == NULL) {
-            *errstr = apr_psprintf(pool, "%s: %s", target.url,
-                                   hop->location ? "more than 3 redirects" : "redirect without Location");
+        if (hop->location == NULL) {
+            *errstr = apr_psprintf(pool, "%s: redirect without a Location", target.url);
+            return APR_EGENERAL;
+        }
+        if (redirects == AA_JWKS_MAX_REDIRECTS) {
+            *errstr = apr_psprintf(pool, "%s: more than %d redirects", target.url,
+                                   AA_JWKS_MAX_REDIRECTS);
             return APR_EGENERAL;
         }
         url = hop->location;

@@ -22,14 +22,13 @@ AA_MY_DIR=""
 # aa_free_port: prints a port in 20000-60000 that nothing uses on
 # 127.0.0.1. Free only at the time of the check; callers retry on a race.
 aa_free_port() {
-    local lo=20000 hi=60000 eph_lo eph_hi port try
+    local lo=20000 hi=60000 eph port try
     # Stay below the ephemeral range, where outgoing connections could
     # take the port between this check and the server's bind.
-    if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range &&
-        [ "$eph_lo" -gt $((lo + 1000)) ] && [ "$eph_lo" -le "$hi" ]; then
-        hi=$((eph_lo - 1))
+    if read -r eph _ </proc/sys/net/ipv4/ip_local_port_range &&
+        [ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le "$hi" ]; then
+        hi=$((eph - 1))
     fi
-    : "${eph_hi:=}"
     for try in $(seq 1 100); do
         port=$(((RANDOM << 15 | RANDOM) % (hi - lo + 1) + lo))
         if command -v ss >/dev/null 2>&1; then
@@ -66,7 +65,7 @@ aa_db_dir() {
         chown -R "$user:$user" "$abs" || return 1
         if ! setpriv --reuid="$user" --regid="$user" --clear-groups \
             test -w "$abs"; then
-            echo "$user cannot write $abs; a parent directory lacks o+x" >&2
+            echo "$user cannot write $abs (a parent without o+x?)" >&2
             return 1
         fi
     fi

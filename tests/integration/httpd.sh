@@ -26,7 +26,7 @@ aa_httpd_bin() {
     if command -v apxs >/dev/null 2>&1; then
         sbin=$(apxs -q SBINDIR 2>/dev/null) || sbin=""
         target=$(apxs -q TARGET 2>/dev/null) || target=""
-        if [ -n "$sbin" ] && [ -x "$sbin/$target" ]; then
+        if [ -n "$target" ] && [ -x "$sbin/$target" ]; then
             echo "$sbin/$target"
             return 0
         fi

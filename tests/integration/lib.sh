@@ -27,7 +27,7 @@ expect_eq() {
 # http METHOD PATH [TOKEN] [BODY|@file] -> STATUS, BODY, HEADERS
 http() {
     local method=$1 path=$2 token=${3:-} data=${4:-}
-    local args=(-s -S -o "$AA_TMP/body" -D "$AA_TMP/headers" -w '%{http_code}' -X "$method")
+    local args=(--noproxy '*' -s -S -o "$AA_TMP/body" -D "$AA_TMP/headers" -w '%{http_code}' -X "$method")
     [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
     if [ -n "$data" ]; then
         args+=(-H 'Content-Type: application/json' --data-binary "$data")

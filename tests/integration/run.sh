@@ -12,21 +12,26 @@ fi
 total=0
 failed=0
 tested=""
-for driver in sqlite3 pgsql mysql; do
+for run in sqlite3:flow pgsql:flow mysql:flow sqlite3:lifecycle pgsql:lifecycle \
+           mysql:lifecycle; do
+    driver=${run%%:*}
+    script=${run#*:}
     out=$(mktemp)
     # Renamed so that scripts/check counts only this script's total line.
-    "$HERE/flow.sh" "$driver" 2>&1 | sed -u "s/^aa-tests: /# $driver flow: /" | tee "$out"
-    line=$(grep -E "^# $driver flow: " "$out" | tail -1 | sed "s/^# $driver flow: /aa-tests: /")
+    "$HERE/$script.sh" "$driver" 2>&1 | sed -u "s/^aa-tests: /# $driver $script: /" |
+        tee "$out"
+    line=$(grep -E "^# $driver $script: " "$out" | tail -1 |
+        sed "s/^# $driver $script: /aa-tests: /")
     rm -f "$out"
     if [ -z "$line" ]; then
-        echo "not ok - [$driver] the flow did not finish"
+        echo "not ok - [$driver $script] did not finish"
         failed=$((failed + 1))
         total=$((total + 1))
         continue
     fi
     n=$(sed -E 's/^aa-tests: ([0-9]+) run, ([0-9]+) failed/\1/' <<<"$line")
     f=$(sed -E 's/^aa-tests: ([0-9]+) run, ([0-9]+) failed/\2/' <<<"$line")
-    [ "$n" -gt 0 ] && tested="$tested $driver"
+    [ "$n" -gt 0 ] && [ "$script" = flow ] && tested="$tested $driver"
     total=$((total + n))
     failed=$((failed + f))
 done

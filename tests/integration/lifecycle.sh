@@ -1,0 +1,304 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# lifecycle.sh DRIVER: the rest of the protocol against a real httpd: capability
+# requests and constraints, revocation, key rotation, introspection, claiming,
+# partial approval, and the lifetime clocks with short configured durations.
+set -uo pipefail
+
+DRIVER=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${AACTL:?}" "${AAJWT:?}" "${AA_MODULE:?}" "${AA_DEMO_BACKEND:?}"
+AA_LABEL="$DRIVER lifecycle"
+
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/integration/httpd.sh
+. "$HERE/httpd.sh"
+# shellcheck source=tests/integration/dbsetup.sh
+. "$HERE/dbsetup.sh"
+
+DIR=$(mktemp -d /tmp/aa-lc-XXXXXX)
+chmod 755 "$DIR"
+AA_TMP=$DIR/tmp
+mkdir -p "$AA_TMP" "$DIR/db"
+cleanup() {
+    aa_httpd_stop >/dev/null 2>&1 || true
+    if [ "${AA_KEEP:-}" = 1 ]; then echo "# kept $DIR"; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
+finish() {
+    echo "aa-tests: $AA_RUN run, $AA_FAILED failed"
+    [ "$AA_FAILED" -eq 0 ]
+    exit $?
+}
+
+if ! aa_db_prepare "$DRIVER" "$DIR"; then
+    echo "# $DRIVER: database not available, skipped"
+    echo "aa-tests: 0 run, 0 failed"
+    exit 0
+fi
+SECRET=introspection-secret-0123456789
+# Short clocks so that the test sees them run out.
+TTL=3
+MAXLIFE=7
+ABSOLUTE=20
+cat > "$DIR/body.conf" <<CONF
+LoadModule agent_auth_module $AA_MODULE
+LogLevel warn agent_auth:debug
+$AA_DB_CONF
+AgentAuthIssuer http://127.0.0.1:@PORT@
+AgentAuthCapabilities $HERE/capabilities.json
+AgentAuthHostDefaultCapabilities check_balance whoami
+AgentAuthSessionTTL $TTL
+AgentAuthMaxLifetime $MAXLIFE
+AgentAuthAbsoluteLifetime $ABSOLUTE
+AgentAuthActivityInterval 1
+AgentAuthIntrospectionSecret $SECRET
+ScriptAlias /backend/demo $AA_DEMO_BACKEND
+ScriptAlias /backend/whoami $HERE/whoami.cgi
+<Location /backend>
+    Require expr %{IS_SUBREQ} == 'true'
+</Location>
+CONF
+printf '%s\n' "$AA_DB_CONF" "AgentAuthIssuer http://x.invalid" \
+    "AgentAuthSessionTTL $TTL" "AgentAuthMaxLifetime $MAXLIFE" \
+    "AgentAuthAbsoluteLifetime $ABSOLUTE" >"$DIR/aactl.conf"
+aactl() { "$AACTL" -c "$DIR/aactl.conf" "$@"; }
+
+aactl schema create >/dev/null 2>&1 || { fail "schema create"; finish; }
+aa_httpd_start "$DIR" "$DIR/body.conf" || { fail "httpd starts"; finish; }
+B=$AA_BASE_URL
+EXEC="$B/capability/execute"
+
+# A pre-registered host, trusted for alice: its agents get the defaults at once.
+"$AAJWT" keygen >"$DIR/host.key"
+HOST_ID=$("$AAJWT" thumbprint "$DIR/host.key")
+aactl hosts add --jwk "$("$AAJWT" jwk "$DIR/host.key")" --user alice --name ci >/dev/null
+expect_eq "aactl hosts add pre-registers a host" 0 $?
+aactl hosts add --jwk "$("$AAJWT" jwk "$DIR/host.key")" --user alice >/dev/null 2>&1
+expect_eq "adding the same host twice is a conflict" 4 $?
+
+hjwt() { # KEYFILE [ISS] [extra]
+    local iss=${2:-$("$AAJWT" thumbprint "$1")}
+    "$AAJWT" sign "$1" host+jwt "$(jq -cn --arg iss "$iss" --arg aud "$B" \
+        --argjson x "${3:-{\}}" '{iss:$iss,aud:$aud} + $x')"
+}
+ajwt() { # KEYFILE AGENT_ID AUD [extra]
+    "$AAJWT" sign "$1" agent+jwt "$(jq -cn --arg sub "$2" --arg aud "$3" \
+        --argjson x "${4:-{\}}" '{sub:$sub,aud:$aud} + $x')"
+}
+register() { # HOSTKEY AGENTKEY BODY -> sets AGENT
+    http POST /agent/register "$(hjwt "$1" "" "$(jq -cn --argjson ak "$("$AAJWT" jwk "$2")" \
+        --argjson hk "$("$AAJWT" jwk "$1")" '{agent_public_key:$ak,host_public_key:$hk}')")" "$3"
+    AGENT=$(jbody .agent_id)
+}
+
+"$AAJWT" keygen >"$DIR/a1.key"
+register "$DIR/host.key" "$DIR/a1.key" '{"name":"worker"}'
+expect_json "no capabilities listed: the trusted host's defaults, active at once" \
+    '.status == "active" and ([.agent_capability_grants[] | select(.status=="active") | .capability]
+      | sort) == ["check_balance","whoami"]'
+A1=$AGENT
+
+# --- request-capability and constraints --------------------------------------
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" \
+    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"max":1000},"currency":{"in":["USD"]}}}],"reason":"pay rent"}'
+expect_http "request a capability beyond the defaults" 200
+expect_json "only the new grant, pending, with an approval" \
+    '.agent_id == "'"$A1"'" and (.agent_capability_grants | length) == 1
+     and .agent_capability_grants[0].status == "pending" and .approval.method == "device_authorization"'
+CODE=$(jbody .approval.user_code)
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" '{"capabilities":["check_balance"]}'
+expect_http "asking for what is already granted" 409 already_granted
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" '{"capabilities":["nope"]}'
+expect_http "asking for an unknown capability" 400 invalid_capabilities
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" \
+    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"around":5}}}]}'
+expect_http "an unknown constraint operator" 400 unknown_constraint_operator
+expect_json "unknown_operators names it" '.unknown_operators == ["around"]'
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" '{"capabilities":[]}'
+expect_http "an empty capabilities list" 400 invalid_request
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" '{"capabilities":["echo"]}'
+expect_http "request-capability with the execute audience" 401 invalid_jwt
+
+aactl approve "$CODE" --user alice >/dev/null
+expect_eq "aactl approves the capability request" 0 $?
+http GET "/agent/status?agent_id=$A1" "$(hjwt "$DIR/host.key")"
+expect_json "the approved grant carries the effective constraints" \
+    '.agent_capability_grants[] | select(.capability=="transfer_funds") | .status == "active"
+      and .constraints == {"amount":{"max":1000},"currency":{"in":["USD"]}}'
+
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":500,"currency":"USD"}}'
+expect_http "a transfer within the constraints" 200
+expect_json "the transfer goes through" '.data.status == "ok" and .data.amount == 500'
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":5000,"currency":"GBP"}}'
+expect_http "a transfer beyond the constraints" 403 constraint_violated
+expect_json "violations name each field" \
+    '(.violations | map(.field) | sort) == ["amount","currency"]
+     and (.violations[] | select(.field=="amount") | .constraint == {"max":1000} and .actual == 5000)'
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","currency":"USD"}}'
+expect_http "a missing constrained field violates" 403 constraint_violated
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":"500","currency":"USD"}}'
+expect_http "a constrained field of the wrong type violates" 403 constraint_violated
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" \
+    '{"capability":"transfer_funds","arguments":{"to":"b","amount":5,"currency":"USD"}}'
+expect_http "arguments that miss a required input field" 400 invalid_request
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" \
+    '{"capability":"check_balance","arguments":{"account_id":7}}'
+expect_http "arguments of the wrong type for the schema" 400 invalid_request
+
+# --- introspection -------------------------------------------------------------
+TOKEN=$(ajwt "$DIR/a1.key" "$A1" "$EXEC" '{"capabilities":["check_balance"]}')
+curl -s -o "$AA_TMP/body" -X POST "$B/agent/introspect" -H "Authorization: Bearer $SECRET" \
+    -d "$(jq -cn --arg t "$TOKEN" '{token:$t}')"
+BODY=$(cat "$AA_TMP/body")
+expect_json "introspection of a good token" \
+    '.active == true and .agent_id == "'"$A1"'" and .host_id == "'"$HOST_ID"'" and .mode == "delegated"
+     and .agent_capability_grants == [{"capability":"check_balance","status":"active"}]'
+curl -s -o "$AA_TMP/body" -X POST "$B/agent/introspect" -H "Authorization: Bearer $SECRET" \
+    -d "$(jq -cn --arg t "$TOKEN" '{token:$t}')"
+BODY=$(cat "$AA_TMP/body")
+expect_json "the same token a second time is inactive" '. == {"active":false}'
+curl -s -o "$AA_TMP/body" -X POST "$B/agent/introspect" -H "Authorization: Bearer $SECRET" \
+    -d '{"token":"not.a.jwt"}'
+BODY=$(cat "$AA_TMP/body")
+expect_json "a bad token is inactive" '. == {"active":false}'
+http POST /agent/introspect "wrong-secret" "$(jq -cn --arg t "$TOKEN" '{token:$t}')"
+expect_http "introspection without the credential" 401 unauthorized
+
+# --- agent key rotation ------------------------------------------------------------
+"$AAJWT" keygen >"$DIR/a1-new.key"
+http POST /agent/rotate-key "$(hjwt "$DIR/host.key")" \
+    "$(jq -cn --arg id "$A1" --argjson k "$("$AAJWT" jwk "$DIR/a1-new.key")" '{agent_id:$id,public_key:$k}')"
+expect_http "rotate an agent key" 200
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "the old agent key is refused at once" 401 invalid_jwt
+http POST /capability/execute "$(ajwt "$DIR/a1-new.key" "$A1" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "the new agent key works" 200
+http POST /agent/rotate-key "$(hjwt "$DIR/host.key")" \
+    "$(jq -cn --arg id "$A1" '{agent_id:$id,public_key:{"kty":"EC","crv":"P-256","x":"a","y":"b"}}')"
+expect_http "rotating to a P-256 key" 400 unsupported_algorithm
+
+# --- host key rotation: agents keep working ------------------------------------------
+"$AAJWT" keygen >"$DIR/host-new.key"
+NEW_ISS=$("$AAJWT" thumbprint "$DIR/host-new.key")
+http POST /host/rotate-key "$(hjwt "$DIR/host.key")" \
+    "$(jq -cn --argjson k "$("$AAJWT" jwk "$DIR/host-new.key")" '{public_key:$k}')"
+expect_http "rotate the host key" 200
+expect_json "the host keeps its id" '.host_id == "'"$HOST_ID"'" and .status == "active"'
+http GET "/agent/status?agent_id=$A1" "$(hjwt "$DIR/host.key")"
+expect_http "the old host key is refused at once" 401 invalid_jwt
+http GET "/agent/status?agent_id=$A1" "$(hjwt "$DIR/host-new.key")"
+expect_http "the new host key, with its thumbprint as iss, works" 200
+http POST /capability/execute "$(ajwt "$DIR/a1-new.key" "$A1" "$EXEC" "{\"iss\":\"$NEW_ISS\"}")" \
+    '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "agents keep working, naming the host by its new iss" 200
+
+# --- partial approval and claiming --------------------------------------------------------
+"$AAJWT" keygen >"$DIR/h2.key"
+"$AAJWT" keygen >"$DIR/a2.key"
+register "$DIR/h2.key" "$DIR/a2.key" '{"name":"p","capabilities":["echo","transfer_funds"]}'
+A2=$AGENT
+aactl approve "$(jbody .approval.user_code)" --user bob --capabilities echo --reason "no transfers" >/dev/null
+expect_eq "a partial approval" 0 $?
+http GET "/agent/status?agent_id=$A2" "$(hjwt "$DIR/h2.key")"
+expect_json "one grant active, the other denied with its reason, the agent active" \
+    '.status == "active" and (.agent_capability_grants | map({(.capability): .status}) | add)
+       == {"echo":"active","transfer_funds":"denied"}
+     and (.agent_capability_grants[] | select(.capability=="transfer_funds") | .reason) == "no transfers"'
+
+"$AAJWT" keygen >"$DIR/h3.key"
+"$AAJWT" keygen >"$DIR/a3.key"
+register "$DIR/h3.key" "$DIR/a3.key" '{"name":"bot","mode":"autonomous","capabilities":["check_balance"]}'
+A3=$AGENT
+aactl approve "$(jbody .approval.user_code)" --user admin >/dev/null
+expect_eq "an autonomous agent approved by an administrator" 0 $?
+http POST /capability/execute "$(ajwt "$DIR/a3.key" "$A3" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "the autonomous agent works" 200
+aactl hosts link "$("$AAJWT" thumbprint "$DIR/h3.key")" --user carol >/dev/null
+expect_eq "aactl hosts link" 0 $?
+http GET "/agent/status?agent_id=$A3" "$(hjwt "$DIR/h3.key")"
+expect_json "linking the host claimed its autonomous agent" \
+    '.status == "claimed" and all(.agent_capability_grants[]; .status != "active")'
+http POST /capability/execute "$(ajwt "$DIR/a3.key" "$A3" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "a claimed agent cannot execute" 403 agent_claimed
+
+# --- revocation ---------------------------------------------------------------------------
+"$AAJWT" keygen >"$DIR/a4.key"
+register "$DIR/host-new.key" "$DIR/a4.key" '{"name":"short-lived"}'
+A4=$AGENT
+http POST /agent/revoke "$(hjwt "$DIR/h2.key")" "{\"agent_id\":\"$A4\"}"
+expect_http "a host cannot revoke another host's agent" 403 unauthorized
+http POST /agent/revoke "$(hjwt "$DIR/host-new.key")" "{\"agent_id\":\"$A4\"}"
+expect_http "revoke an agent" 200
+expect_json "revoke answers revoked" '. == {"agent_id":"'"$A4"'","status":"revoked"}'
+http POST /capability/execute "$(ajwt "$DIR/a4.key" "$A4" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "a revoked agent is refused at once" 403 agent_revoked
+http POST /agent/reactivate "$(hjwt "$DIR/host-new.key")" "{\"agent_id\":\"$A4\"}"
+expect_http "a revoked agent cannot be reactivated" 403 agent_revoked
+http POST /agent/revoke "$(hjwt "$DIR/host-new.key")" '{"agent_id":"agt_nobody"}'
+expect_http "revoking an unknown agent" 404 agent_not_found
+
+http POST /host/revoke "$(hjwt "$DIR/h2.key")" ''
+expect_http "a host revokes itself" 200
+expect_json "the cascade is counted" '.status == "revoked" and .agents_revoked == 1'
+http POST /capability/execute "$(ajwt "$DIR/a2.key" "$A2" "$EXEC")" '{"capability":"echo","arguments":{"message":"x"}}'
+expect_http "its agents are revoked with it" 403 agent_revoked
+"$AAJWT" keygen >"$DIR/a5.key"
+register "$DIR/h2.key" "$DIR/a5.key" '{"name":"after"}'
+expect_http "a revoked host cannot register agents" 403 host_revoked
+
+# --- lifetime clocks ----------------------------------------------------------------------
+"$AAJWT" keygen >"$DIR/a6.key"
+register "$DIR/host-new.key" "$DIR/a6.key" '{"name":"clock","capabilities":["check_balance"]}'
+A6=$AGENT
+START=$(date +%s)
+http POST /agent/request-capability "$(ajwt "$DIR/a6.key" "$A6" "$B")" '{"capabilities":["echo"]}'
+aactl approve "$(jbody .approval.user_code)" --user alice >/dev/null
+http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"echo","arguments":{"message":"x"}}'
+expect_http "the escalated grant works before expiry" 200
+sleep $((TTL + 2))
+http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "idle past the session TTL: expired" 403 agent_expired
+http GET "/agent/status?agent_id=$A6" "$(hjwt "$DIR/host-new.key")"
+expect_json "status says expired" '.status == "expired"'
+http POST /agent/reactivate "$(hjwt "$DIR/host-new.key")" "{\"agent_id\":\"$A6\"}"
+expect_http "reactivate the expired agent" 200
+expect_json "back to its host's defaults; the escalation is gone" \
+    '.status == "active" and ([.agent_capability_grants[] | select(.status=="active") | .capability]
+      | sort) == ["check_balance","whoami"] and (has("activated_at") and has("expires_at"))'
+http POST /agent/reactivate "$(hjwt "$DIR/host-new.key")" "{\"agent_id\":\"$A6\"}"
+expect_json "reactivating an active agent is a no-op" '.status == "active"'
+http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"echo","arguments":{"message":"x"}}'
+expect_http "the escalated capability must be asked for again" 403 capability_not_granted
+
+# Keep it busy so only the max lifetime can end it (from its reactivation).
+REACT=$(date +%s)
+for _ in $(seq 1 $((MAXLIFE + 1))); do
+    http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+    [ "$STATUS" = 200 ] || break
+    sleep 1
+done
+expect_http "busy past its max lifetime: expired" 403 agent_expired
+ELAPSED=$(( $(date +%s) - REACT ))
+if [ "$ELAPSED" -ge $((MAXLIFE - 1)) ]; then pass "it lived at least its max lifetime ($ELAPSED s)"; else fail "it lived at least its max lifetime" "only $ELAPSED s"; fi
+
+sleep $(( ABSOLUTE - ($(date +%s) - START) + 1 > 0 ? ABSOLUTE - ($(date +%s) - START) + 1 : 0 ))
+http POST /agent/reactivate "$(hjwt "$DIR/host-new.key")" "{\"agent_id\":\"$A6\"}"
+expect_http "past the absolute lifetime, reactivation fails" 403 absolute_lifetime_exceeded
+http GET "/agent/status?agent_id=$A6" "$(hjwt "$DIR/host-new.key")"
+expect_json "and the agent is revoked" '.status == "revoked"'
+http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "an agent past its absolute lifetime cannot execute" 403 absolute_lifetime_exceeded
+
+if grep -qE 'Segmentation fault|exit signal' "$DIR/logs/error.log"; then
+    fail "no child crashed" "$(grep -E 'Segmentation|exit signal' "$DIR/logs/error.log" | head -3)"
+else
+    pass "no child crashed"
+fi
+aa_httpd_stop
+finish
