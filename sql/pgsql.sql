@@ -6,6 +6,8 @@ CREATE TABLE aa_hosts (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
     name VARCHAR(200) NOT NULL,
     public_key TEXT NOT NULL,
+    key_thumbprint VARCHAR(64) NOT NULL,
+    kid VARCHAR(255) NOT NULL,
     jwks_url VARCHAR(2048) NOT NULL,
     user_id VARCHAR(255) NOT NULL,
     status VARCHAR(16) NOT NULL,
@@ -63,6 +65,8 @@ CREATE TABLE aa_approvals (
     resolved_at BIGINT NOT NULL,
     resolved_by VARCHAR(255) NOT NULL
 );
+
+CREATE INDEX aa_hosts_thumbprint ON aa_hosts (key_thumbprint);
 
 CREATE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint);
 

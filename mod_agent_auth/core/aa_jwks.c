@@ -18,6 +18,25 @@
 #error "aa_jwks needs libcurl 7.62 or later"
 #endif
 
+/*
+ * s made safe to quote in an error the module will log: URLs and kty values
+ * come from the client, so control bytes become '?' and the length is capped.
+ */
+static const char *printable(apr_pool_t *pool, const char *s)
+{
+    apr_size_t i, n;
+    char *out;
+
+    if (s == NULL)
+        return "(none)";
+    n = strnlen(s, 200);
+    out = apr_pstrmemdup(pool, s, n);
+    for (i = 0; i < n; i++)
+        if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f)
+            out[i] = '?';
+    return s[n] ? apr_pstrcat(pool, out, "...", NULL) : out;
+}
+
 /* ---- address filter ---------------------------------------------------- */
 
 typedef struct {
@@ -180,11 +199,12 @@ static apr_status_t check_host(apr_pool_t *pool, const char *host, int allow_loo
         literal = (const struct sockaddr *)&sin;
 
     if (literal && addr_refused(literal, allow_loopback)) {
-        *errstr = apr_psprintf(pool, "host %s is a forbidden address", host);
+        *errstr = apr_psprintf(pool, "host %s is a forbidden address", printable(pool, host));
         return APR_EINVAL;
     }
     if (!literal && name_is_local(host) && !(allow_loopback && strcmp(host, "localhost") == 0)) {
-        *errstr = apr_psprintf(pool, "host name %s is reserved for local use", host);
+        *errstr = apr_psprintf(pool, "host name %s is reserved for local use",
+                               printable(pool, host));
         return APR_EINVAL;
     }
     return APR_SUCCESS;
@@ -364,7 +384,8 @@ static apr_status_t check_key(apr_pool_t *pool, const aa_json_t *key, const key_
             *type = &key_types[i];
     if (*type == NULL) {
         *errstr = strcmp(kty, "oct") == 0 ? "is a symmetric key (kty \"oct\")"
-                                          : apr_psprintf(pool, "has unknown kty \"%s\"", kty);
+                                          : apr_psprintf(pool, "has unknown kty \"%s\"",
+                                                         printable(pool, kty));
         return APR_EINVAL;
     }
 
@@ -451,7 +472,8 @@ static apr_status_t read_keys(apr_pool_t *pool, const aa_json_t *arr, apr_array_
         if (jwk == NULL)
             continue;
         if (jwk->kid && aa_jwks_find(keys, jwk->kid)) {
-            *errstr = apr_psprintf(pool, "JWKS has two Ed25519 keys with kid \"%s\"", jwk->kid);
+            *errstr = apr_psprintf(pool, "JWKS has two Ed25519 keys with kid \"%s\"",
+                                   printable(pool, jwk->kid));
             return APR_EINVAL;
         }
         APR_ARRAY_PUSH(keys, aa_jwk_t *) = jwk;
@@ -655,6 +677,7 @@ static apr_status_t hop_error(apr_pool_t *pool, const hop_t *hop, CURLcode res, 
 {
     const char *detail = hop->curl_error[0] ? hop->curl_error : curl_easy_strerror(res);
 
+    url = printable(pool, url);
     if (hop->too_large || res == CURLE_FILESIZE_EXCEEDED) {
         *errstr = apr_psprintf(pool, "%s: response larger than %d bytes", url, AA_JWKS_MAX_BYTES);
         return APR_ENOSPC;
@@ -730,7 +753,7 @@ static apr_status_t fetch_following(apr_pool_t *pool, const char *url,
         rv = check_url(pool, url, opts->insecure_allow_loopback, &target, errstr);
         if (rv != APR_SUCCESS) {
             *errstr = apr_psprintf(pool, "%s %s: %s", redirects ? "redirect target" : "URL",
-                                   url, *errstr);
+                                   printable(pool, url), *errstr);
             return rv;
         }
 
@@ -771,7 +794,7 @@ apr_status_t aa_jwks_fetch(apr_pool_t *pool, const char *url, const aa_jwks_fetc
 
     rv = fetch_following(tmp, url, opts ? opts : &defaults, &hop, errstr);
     if (rv == APR_SUCCESS && hop.status != 200) {
-        *errstr = apr_psprintf(tmp, "%s: HTTP status %ld", url, hop.status);
+        *errstr = apr_psprintf(tmp, "%s: HTTP status %ld", printable(tmp, url), hop.status);
         rv = APR_EGENERAL;
     }
 

@@ -292,6 +292,7 @@ static const set_case_t set_cases[] = {
     { "no kty", SET("{" ED(X1) "},{\"crv\":\"Ed25519\",\"x\":\"" X2 "\"}"), APR_EINVAL, 0,
       "key 1 has no kty" },
     { "unknown kty", SET("{" ED(X1) "},{\"kty\":\"XYZ\"}"), APR_EINVAL, 0, "unknown kty" },
+    { "control bytes in kty", SET("{\"kty\":\"A\\u0001\\n\"}"), APR_EINVAL, 0, "kty \"A??\"" },
     { "RSA without n", SET("{" ED(X1) "},{\"kty\":\"RSA\",\"e\":\"AQAB\"}"), APR_EINVAL, 0,
       "\"n\"" },
     { "EC without y", SET("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\"},{" ED(X1) "}"),

@@ -230,7 +230,7 @@ static const struct {
     { "signature of 65 bytes", HEADER_OK, CLAIMS_OK, MUT_SIGNATURE_65, "signature" },
     { "token longer than AA_JWT_MAX_LEN", HEADER_OK, CLAIMS_OK, MUT_TOO_LONG, "too long" },
     { "trailing garbage after the payload JSON", HEADER_OK, CLAIMS_OK " x", MUT_NONE,
-      "trailing" },
+      "payload is not valid JSON" },
     { "a second JSON value in the payload", HEADER_OK, CLAIMS_OK "{}", MUT_NONE,
       "payload is not valid JSON" },
     { "a NUL byte after the payload JSON", HEADER_OK, CLAIMS_OK, MUT_TRAILING_NUL_IN_PAYLOAD,
@@ -428,9 +428,11 @@ static const char *claims_json(int i)
     if (claim_cases[i].aud)
         c = apr_pstrcat(pool, c, ",\"aud\":", claim_cases[i].aud, NULL);
     if (claim_cases[i].iat != OMIT)
-        c = apr_psprintf(pool, "%s,\"iat\":%lld", c, NOW + claim_cases[i].iat);
+        c = apr_psprintf(pool, "%s,\"iat\":%" APR_INT64_T_FMT, c,
+                         (apr_int64_t)(NOW + claim_cases[i].iat));
     if (claim_cases[i].exp != OMIT)
-        c = apr_psprintf(pool, "%s,\"exp\":%lld", c, NOW + claim_cases[i].exp);
+        c = apr_psprintf(pool, "%s,\"exp\":%" APR_INT64_T_FMT, c,
+                         (apr_int64_t)(NOW + claim_cases[i].exp));
     if (claim_cases[i].jti)
         c = apr_pstrcat(pool, c, ",\"jti\":\"", claim_cases[i].jti, "\"", NULL);
     return apr_pstrcat(pool, c, "}", NULL);
