@@ -26,24 +26,49 @@ static const aactl_cmd_t aactl_cmds[] = {
       "approve a device code; --trust links the host to USER for its next agents;\n"
       "      --capabilities approves only those, denying the rest" },
     { "deny", NULL, aactl_deny, 1, "CODE [--user USER] [--reason TEXT]",
-      "deny a device code" },
+      "deny a device code: pending grants denied, a pending agent rejected" },
     { "approvals", "list", aactl_approvals_list, 1, "[--json]",
       "list pending approval requests" },
-    { "agents", "list", aactl_agents_list, 1, "[--json]", "list agents and their grants" },
-    { "agents", "revoke", aactl_agents_revoke, 1, "AGENT-ID",
-      "revoke an agent and its grants" },
-    { "hosts", "list", aactl_hosts_list, 1, "[--json]", "list hosts" },
+    { "approvals", "show", aactl_approvals_show, 1, "CODE", "show one approval request" },
+    { "agents", "list", aactl_agents_list, 1,
+      "[--status S] [--host ID] [--user U] [--mode M] [--capability C] [--idle DUR] [--json]",
+      "list agents, optionally filtered" },
+    { "agents", "show", aactl_agents_show, 1, "AGENT-ID", "show an agent with its grants" },
+    { "agents", "revoke", aactl_agents_revoke, 1, "AGENT-ID... | FILTERS [--yes]",
+      "revoke agents and their grants; a filter asks first unless --yes" },
+    { "grants", "list", aactl_grants_list, 1,
+      "[--agent ID] [--status S] [--capability C] [--json]", "list grants" },
+    { "grants", "add", aactl_grants_add, 1,
+      "AGENT-ID CAPABILITY [--constraints JSON] [--expires DUR] [--user USER]",
+      "grant a capability directly" },
+    { "grants", "revoke", aactl_grants_revoke, 1, "AGENT-ID CAPABILITY",
+      "revoke one capability of an agent" },
+    { "hosts", "list", aactl_hosts_list, 1, "[--status S] [--user U] [--json]", "list hosts" },
+    { "hosts", "show", aactl_hosts_show, 1, "HOST-ID", "show a host and its agents" },
     { "hosts", "add", aactl_hosts_add, 1,
       "--jwk JSON|--jwk-file PATH [--user USER] [--name NAME]",
       "pre-register an active host from its public JWK; --user links (trusts) it" },
     { "hosts", "link", aactl_hosts_link, 1, "HOST-ID --user USER",
-      "link a host to a user (trust it); its autonomous agents are claimed" },
+      "link (trust) a host for USER; its autonomous agents are claimed" },
+    { "hosts", "trust", aactl_hosts_link, 1, "HOST-ID --user USER", "same as hosts link" },
+    { "hosts", "unlink", aactl_hosts_unlink, 1, "HOST-ID",
+      "unlink a host; its delegated agents are revoked" },
+    { "hosts", "defaults", aactl_hosts_defaults, 1, "HOST-ID CAPABILITY...|none | --server",
+      "set a host's own default capabilities, or return it to the server's" },
     { "hosts", "revoke", aactl_hosts_revoke, 1, "HOST-ID",
       "revoke a host and every agent under it" },
+    { "maintenance", "run", aactl_maintenance_run, 1,
+      "[--pending-older-than DUR] [--approvals-older-than DUR] [--json]",
+      "expire and revoke agents by their clocks, delete stale pending agents (7d)\n"
+      "      and hosts, purge resolved approvals (30d); safe from cron" },
+    { "stats", NULL, aactl_stats, 1, "[--json]",
+      "counts by status and mode, approvals waiting, oldest pending" },
     { "schema", "create", aactl_schema_create, 2, "",
       "create the tables (idempotent; run before starting httpd)" },
     { "schema", "version", aactl_schema_version, 2, "[--json]",
       "show the schema version; exit 4 when it is not the current one" },
+    { "schema", "migrate", aactl_schema_migrate, 2, "",
+      "bring the schema to the current version (idempotent)" },
     { NULL, NULL, NULL, 0, NULL, NULL }
 };
 
@@ -95,7 +120,7 @@ static int take_globals(aactl_ctx_t *ctx, int *argc, const char **argv, const ch
             *vhost = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             ctx->json = 1;
-        else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+        else if ((strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) && o == 0)
             return -1;
         else
             argv[o++] = argv[i];
@@ -118,6 +143,12 @@ static int run(aactl_ctx_t *ctx, int argc, const char **argv)
         return argc == 0 ? AACTL_USAGE : AACTL_OK;
     }
     cmd = find_cmd(argc, argv, &used);
+    if (cmd && argc > used && (strcmp(argv[used], "--help") == 0
+                               || strcmp(argv[used], "-h") == 0)) {
+        printf("usage: aactl %s%s%s %s\n    %s\n", cmd->noun, cmd->verb ? " " : "",
+               cmd->verb ? cmd->verb : "", cmd->synopsis, cmd->summary);
+        return AACTL_OK;
+    }
     if (!cmd) {
         ctx->errstr = apr_psprintf(ctx->pool, "unknown command \"%s\"; see aactl help",
                                    argv[0]);

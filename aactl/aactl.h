@@ -48,6 +48,24 @@ typedef struct {
     const char *summary;
 } aactl_cmd_t;
 
+/* opts.c: options of one command. */
+typedef struct {
+    const char *name;  /* "--status" */
+    int takes_value;
+    const char *value; /* set by aactl_parse */
+    int set;
+} aactl_opt_t;
+
+/*
+ * Parse argv into opts (terminated by a {NULL} row) and at most maxpos
+ * positional arguments. AACTL_OK or AACTL_USAGE with ctx->errstr set.
+ */
+int aactl_parse(aactl_ctx_t *ctx, const char *cmd, int argc, const char *const *argv,
+                aactl_opt_t *opts, const char **pos, int maxpos, int *npos);
+aactl_opt_t *aactl_opt(aactl_opt_t *opts, const char *name);
+/* "90", "90s", "15m", "24h", "7d" -> seconds; -1 when malformed. */
+int aactl_duration(const char *text, apr_int64_t *secs);
+
 /* conf.c: read DBDriver/DBDParams (following Include) from an httpd config. */
 int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl_conf_t *conf,
                     const char **errstr);
@@ -76,5 +94,20 @@ int aactl_hosts_add(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_hosts_link(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_hosts_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_agents_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_agents_show(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_hosts_show(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_hosts_unlink(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_hosts_defaults(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_grants_list(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_grants_add(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_grants_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_approvals_show(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_maintenance_run(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_stats(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_schema_migrate(aactl_ctx_t *ctx, int argc, const char *const *argv);
+/* Shared JSON shapes (cmd_agents.c). */
+aa_json_t *aactl_agent_json(aactl_ctx_t *ctx, const aa_agent_t *a, int with_grants);
+aa_json_t *aactl_host_json(aactl_ctx_t *ctx, const aa_host_t *h);
+int aactl_exit_for(aactl_ctx_t *ctx, apr_status_t rv, const char *errstr);
 
 #endif

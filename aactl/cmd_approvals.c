@@ -194,3 +194,42 @@ int aactl_deny(aactl_ctx_t *ctx, int argc, const char *const *argv)
     report(ctx, "denied", &res, user);
     return AACTL_OK;
 }
+
+int aactl_approvals_show(aactl_ctx_t *ctx, int argc, const char *const *argv)
+{
+    aactl_opt_t opts[] = { { NULL, 0, NULL, 0 } };
+    const char *pos[1], *errstr = NULL, *err;
+    aa_approval_t *a;
+    aa_agent_t *agent;
+    aa_json_t *doc, *caps = NULL;
+    apr_status_t rv;
+    int rc, npos;
+
+    if ((rc = aactl_parse(ctx, "approvals show", argc, argv, opts, pos, 1, &npos)) != AACTL_OK)
+        return rc;
+    if (npos != 1) {
+        ctx->errstr = "approvals show: which code?";
+        return AACTL_USAGE;
+    }
+    rv = aa_ops_approval_lookup(ctx->pool, &ctx->db, pos[0], &a, &errstr);
+    if (rv == APR_NOTFOUND)
+        errstr = "no approval request has that code";
+    if (rv != APR_SUCCESS)
+        return aactl_exit_for(ctx, rv, errstr);
+    doc = aa_json_object(ctx->pool);
+    aa_json_set_str(ctx->pool, doc, "device_code", a->id);
+    aa_json_set_str(ctx->pool, doc, "method", a->method);
+    aa_json_set_str(ctx->pool, doc, "kind", a->kind);
+    aa_json_set_str(ctx->pool, doc, "status",
+                    strcmp(a->status, AA_AP_PENDING) == 0 && a->expires_at <= aa_now()
+                        ? AA_AP_EXPIRED : a->status);
+    if (aa_json_parse(ctx->pool, a->capabilities, strlen(a->capabilities), 0, &caps, &err)
+        == APR_SUCCESS)
+        aa_json_set(doc, "capabilities", caps);
+    aa_json_set_str(ctx->pool, doc, "created_at", aa_iso8601(ctx->pool, a->created_at));
+    aa_json_set_str(ctx->pool, doc, "expires_at", aa_iso8601(ctx->pool, a->expires_at));
+    if (aa_store_agent_get(ctx->pool, &ctx->db, a->agent_id, &agent, &errstr) == APR_SUCCESS)
+        aa_json_set(doc, "agent", aactl_agent_json(ctx, agent, 1));
+    aactl_print_json(ctx, doc);
+    return AACTL_OK;
+}

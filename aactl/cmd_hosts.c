@@ -12,17 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static int exit_for(aactl_ctx_t *ctx, apr_status_t rv, const char *errstr)
-{
-    ctx->errstr = errstr;
-    if (rv == APR_SUCCESS)
-        return AACTL_OK;
-    if (rv == APR_NOTFOUND)
-        return AACTL_NOT_FOUND;
-    if (rv == AA_ECONFLICT)
-        return AACTL_CONFLICT;
-    return AACTL_DB_UNAVAILABLE;
-}
 
 static const char *read_text_file(aactl_ctx_t *ctx, const char *path)
 {
@@ -109,7 +98,7 @@ int aactl_hosts_add(aactl_ctx_t *ctx, int argc, const char *const *argv)
     }
     rv = aa_store_host_insert(ctx->pool, &ctx->db, &host, &errstr);
     if (rv != APR_SUCCESS)
-        return exit_for(ctx, rv, errstr);
+        return aactl_exit_for(ctx, rv, errstr);
     print_change(ctx, "host_id", host.id, *user ? "active, linked" : "active", NULL, 0);
     return AACTL_OK;
 }
@@ -138,7 +127,7 @@ int aactl_hosts_link(aactl_ctx_t *ctx, int argc, const char *const *argv)
     }
     rv = aa_ops_host_link(ctx->pool, &ctx->db, host_id, user, aa_now(), &claimed, &errstr);
     if (rv != APR_SUCCESS)
-        return exit_for(ctx, rv, errstr);
+        return aactl_exit_for(ctx, rv, errstr);
     print_change(ctx, "host_id", host_id, apr_pstrcat(ctx->pool, "linked to ", user, NULL),
                  "agents_claimed", claimed);
     return AACTL_OK;
@@ -162,24 +151,67 @@ int aactl_hosts_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv)
     }
     rv = aa_ops_host_revoke(ctx->pool, &ctx->db, argv[0], aa_now(), &revoked, &errstr);
     if (rv != APR_SUCCESS)
-        return exit_for(ctx, rv, errstr);
+        return aactl_exit_for(ctx, rv, errstr);
     print_change(ctx, "host_id", argv[0], "revoked", "agents_revoked", revoked);
     return AACTL_OK;
 }
 
-/* aactl agents revoke AGENT-ID */
-int aactl_agents_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv)
+/* aactl hosts unlink HOST-ID: the delegated agents lose their user, and are revoked. */
+int aactl_hosts_unlink(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *errstr = NULL;
+    aactl_opt_t opts[] = { { NULL, 0, NULL, 0 } };
+    const char *pos[1], *errstr = NULL;
     apr_status_t rv;
+    int rc, npos, revoked = 0;
 
-    if (argc != 1) {
-        ctx->errstr = "agents revoke: usage: agents revoke AGENT-ID";
+    if ((rc = aactl_parse(ctx, "hosts unlink", argc, argv, opts, pos, 1, &npos)) != AACTL_OK)
+        return rc;
+    if (npos != 1) {
+        ctx->errstr = "hosts unlink: usage: hosts unlink HOST-ID";
         return AACTL_USAGE;
     }
-    rv = aa_ops_agent_revoke(ctx->pool, &ctx->db, argv[0], aa_now(), &errstr);
+    if (aa_store_host_get(ctx->pool, &ctx->db, pos[0], &(aa_host_t *){ NULL }, &errstr)
+        == APR_NOTFOUND)
+        return aactl_exit_for(ctx, APR_NOTFOUND, apr_psprintf(ctx->pool, "no host %s", pos[0]));
+    rv = aa_ops_host_unlink(ctx->pool, &ctx->db, pos[0], aa_now(), &revoked, &errstr);
     if (rv != APR_SUCCESS)
-        return exit_for(ctx, rv, errstr);
-    print_change(ctx, "agent_id", argv[0], "revoked", NULL, 0);
+        return aactl_exit_for(ctx, rv, errstr);
+    print_change(ctx, "host_id", pos[0], "unlinked", "agents_revoked", revoked);
+    return AACTL_OK;
+}
+
+/* aactl hosts defaults HOST-ID CAP... | --server */
+int aactl_hosts_defaults(aactl_ctx_t *ctx, int argc, const char *const *argv)
+{
+    aactl_opt_t opts[] = { { "--server", 0, NULL, 0 }, { NULL, 0, NULL, 0 } };
+    const char *pos[65], *errstr = NULL;
+    aa_json_t *list = aa_json_array(ctx->pool);
+    apr_status_t rv;
+    int i, rc, npos;
+
+    if ((rc = aactl_parse(ctx, "hosts defaults", argc, argv, opts, pos, 65, &npos))
+        != AACTL_OK)
+        return rc;
+    if (npos < 1 || (npos == 1 && !opts[0].set) || (npos > 1 && opts[0].set)) {
+        ctx->errstr = "hosts defaults: usage: hosts defaults HOST-ID CAPABILITY... | --server";
+        return AACTL_USAGE;
+    }
+    if (aa_store_host_get(ctx->pool, &ctx->db, pos[0], &(aa_host_t *){ NULL }, &errstr)
+        == APR_NOTFOUND)
+        return aactl_exit_for(ctx, APR_NOTFOUND, apr_psprintf(ctx->pool, "no host %s", pos[0]));
+    for (i = 1; i < npos; i++) {
+        if (strcmp(pos[i], "none") != 0)
+            aa_json_append_str(ctx->pool, list, pos[i]);
+    }
+    /* "" hands the host back to the server's AgentAuthHostDefaultCapabilities. */
+    rv = aa_store_host_set_defaults(ctx->pool, &ctx->db, pos[0],
+                                    opts[0].set ? "" : aa_json_dump(ctx->pool, list), aa_now(),
+                                    &errstr);
+    if (rv != APR_SUCCESS)
+        return aactl_exit_for(ctx, rv, errstr);
+    print_change(ctx, "host_id", pos[0],
+                 opts[0].set ? "using the server's default capabilities"
+                             : apr_pstrcat(ctx->pool, "defaults ", aa_json_dump(ctx->pool, list),
+                                           NULL), NULL, 0);
     return AACTL_OK;
 }

@@ -5,6 +5,7 @@
 
 #include <apr_network_io.h>
 #include <apr_tables.h>
+#include <apr_time.h>
 
 #include "aa_jwk.h"
 

@@ -75,6 +75,9 @@ static apr_status_t optional_time(const aa_json_t *claims, const char *name,
 {
     apr_status_t rv = aa_json_get_int(claims, name, out);
 
+    /* aa_json_get_int's bound for fractions: exp - iat and exp + skew cannot overflow. */
+    if (rv == APR_SUCCESS && (*out > 9000000000000000LL || *out < -9000000000000000LL))
+        rv = APR_EINVAL;
     *present = (rv == APR_SUCCESS);
     if (rv == APR_EINVAL) {
         *errstr = apr_psprintf(pool, "JWT claim %s must be a NumericDate", name);

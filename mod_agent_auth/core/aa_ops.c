@@ -489,3 +489,87 @@ apr_status_t aa_ops_deny(apr_pool_t *pool, aa_db_t *db, const char *typed, const
         out->approval->status = AA_AP_DENIED;
     return finish(pool, db, rv, errstr);
 }
+
+static apr_status_t apply_all_clocks(apr_pool_t *pool, aa_db_t *db, const aa_lifetimes_t *lt,
+                                     apr_int64_t now, aa_maintenance_t *out,
+                                     const char **errstr)
+{
+    apr_array_header_t *agents;
+    apr_status_t rv;
+    int i;
+
+    rv = aa_store_agent_list(pool, db, &agents, errstr);
+    for (i = 0; rv == APR_SUCCESS && i < agents->nelts; i++) {
+        aa_agent_t *a = APR_ARRAY_IDX(agents, i, aa_agent_t *);
+        const char *before = a->status;
+        aa_clock_e state;
+
+        rv = aa_ops_apply_clock(pool, db, a, lt, now, &state, errstr);
+        if (rv == APR_SUCCESS && strcmp(before, a->status) != 0) {
+            out->expired += state == AA_CLOCK_EXPIRED;
+            out->revoked += state == AA_CLOCK_DEAD;
+        }
+    }
+    return rv;
+}
+
+apr_status_t aa_ops_maintenance(apr_pool_t *pool, aa_db_t *db, const aa_lifetimes_t *lt,
+                                apr_int64_t pending_age, apr_int64_t approval_age,
+                                apr_int64_t now, aa_maintenance_t *out, const char **errstr)
+{
+    apr_status_t rv;
+    int ignored = 0;
+
+    memset(out, 0, sizeof(*out));
+    rv = apply_all_clocks(pool, db, lt, now, out, errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_exec_times(pool, db, "aa_approval_expire_due", 2, now, now,
+                                 &out->approvals_expired, errstr);
+    if (rv == APR_SUCCESS && pending_age > 0) {
+        apr_int64_t before = now - pending_age;
+
+        /* One transaction: an agent approved meanwhile is no longer pending. */
+        rv = aa_store_begin(pool, db, errstr);
+        if (rv == APR_SUCCESS)
+            rv = aa_store_exec_times(pool, db, "aa_agent_purge_pending_grants", 1, before, 0,
+                                     &ignored, errstr);
+        if (rv == APR_SUCCESS)
+            rv = aa_store_exec_times(pool, db, "aa_agent_purge_pending_approvals", 1, before,
+                                     0, &ignored, errstr);
+        if (rv == APR_SUCCESS)
+            rv = aa_store_exec_times(pool, db, "aa_agent_purge_pending", 1, before, 0,
+                                     &out->pending_agents, errstr);
+        if (rv == APR_SUCCESS)
+            rv = aa_store_exec_times(pool, db, "aa_host_purge_pending", 1, before, 0,
+                                     &out->pending_hosts, errstr);
+        rv = finish(pool, db, rv, errstr);
+    }
+    if (rv == APR_SUCCESS && approval_age > 0)
+        rv = aa_store_exec_times(pool, db, "aa_approval_purge", 1, now - approval_age, 0,
+                                 &out->approvals_purged, errstr);
+    return rv;
+}
+
+apr_status_t aa_ops_host_unlink(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                apr_int64_t now, int *agents_revoked, const char **errstr)
+{
+    apr_status_t rv;
+    int linked = 0, grants = 0;
+
+    *agents_revoked = 0;
+    rv = aa_store_begin(pool, db, errstr);
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = aa_store_exec_host(pool, db, "aa_host_unlink", host_id, now, &linked, errstr);
+    if (rv == APR_SUCCESS && linked == 0) {
+        *errstr = "the host is not linked to a user";
+        rv = AA_ECONFLICT;
+    }
+    if (rv == APR_SUCCESS)
+        rv = aa_store_exec_host(pool, db, "aa_grant_revoke_delegated", host_id, now, &grants,
+                                errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_exec_host(pool, db, "aa_agent_revoke_delegated", host_id, now,
+                                agents_revoked, errstr);
+    return finish(pool, db, rv, errstr);
+}

@@ -82,6 +82,33 @@ apr_status_t aa_ops_reactivate(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
                                apr_int64_t now, aa_approval_t **approval,
                                const char **user_code, const char **errstr);
 
+/*
+ * Unlink a host from its user (§2.9): its delegated agents, whose authority
+ * came from that user, are revoked with their grants. AA_ECONFLICT when the
+ * host is not linked.
+ */
+apr_status_t aa_ops_host_unlink(apr_pool_t *pool, aa_db_t *db, const char *host_id,
+                                apr_int64_t now, int *agents_revoked, const char **errstr);
+
+typedef struct {
+    int expired;           /* active agents whose session or max lifetime ran out */
+    int revoked;           /* agents past their absolute lifetime */
+    int approvals_expired; /* pending approvals past their expiry */
+    int pending_agents;    /* pending agents deleted (§10.9) */
+    int pending_hosts;     /* pending hosts left without agents, deleted */
+    int approvals_purged;  /* resolved approvals deleted */
+} aa_maintenance_t;
+
+/*
+ * The periodic clean-up, safe to run at any time alongside httpd: apply the
+ * clocks to every agent, expire overdue approvals, delete agents still
+ * pending after pending_age seconds (and their hosts when left empty), and
+ * delete resolved approvals older than approval_age seconds (0 skips either).
+ */
+apr_status_t aa_ops_maintenance(apr_pool_t *pool, aa_db_t *db, const aa_lifetimes_t *lt,
+                                apr_int64_t pending_age, apr_int64_t approval_age,
+                                apr_int64_t now, aa_maintenance_t *out, const char **errstr);
+
 typedef struct {
     aa_approval_t *approval;
     aa_agent_t *agent;

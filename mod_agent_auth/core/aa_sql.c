@@ -110,6 +110,35 @@ const aa_sql_stmt_t aa_sql_statements[] = {
       "UPDATE aa_approvals SET status = 'superseded', resolved_at = %lld "
       "WHERE agent_id = %s AND status = 'pending'" },
 
+    { "aa_approval_expire_due",
+      "UPDATE aa_approvals SET status = 'expired', resolved_at = %lld "
+      "WHERE status = 'pending' AND expires_at <= %lld" },
+    { "aa_approval_purge",
+      "DELETE FROM aa_approvals WHERE status <> 'pending' AND created_at < %lld" },
+    { "aa_agent_purge_pending_grants",
+      "DELETE FROM aa_grants WHERE agent_id IN "
+      "(SELECT id FROM aa_agents WHERE status = 'pending' AND created_at < %lld)" },
+    { "aa_agent_purge_pending_approvals",
+      "DELETE FROM aa_approvals WHERE agent_id IN "
+      "(SELECT id FROM aa_agents WHERE status = 'pending' AND created_at < %lld)" },
+    { "aa_agent_purge_pending",
+      "DELETE FROM aa_agents WHERE status = 'pending' AND created_at < %lld" },
+    { "aa_host_purge_pending",
+      "DELETE FROM aa_hosts WHERE status = 'pending' AND created_at < %lld "
+      "AND id NOT IN (SELECT host_id FROM aa_agents)" },
+    { "aa_grant_revoke_one",
+      "UPDATE aa_grants SET status = 'revoked', updated_at = %lld "
+      "WHERE agent_id = %s AND capability = %s AND status IN ('active', 'pending')" },
+    { "aa_host_unlink",
+      "UPDATE aa_hosts SET user_id = '', updated_at = %lld WHERE id = %s AND user_id <> ''" },
+    { "aa_grant_revoke_delegated",
+      "UPDATE aa_grants SET status = 'revoked', updated_at = %lld "
+      "WHERE status IN ('active', 'pending') AND agent_id IN "
+      "(SELECT id FROM aa_agents WHERE host_id = %s AND mode = 'delegated')" },
+    { "aa_agent_revoke_delegated",
+      "UPDATE aa_agents SET status = 'revoked', updated_at = %lld "
+      "WHERE host_id = %s AND mode = 'delegated' "
+      "AND status NOT IN ('revoked', 'rejected', 'claimed')" },
     { "aa_approval_supersede_host",
       "UPDATE aa_approvals SET status = 'superseded', resolved_at = %lld "
       "WHERE host_id = %s AND status = 'pending'" },

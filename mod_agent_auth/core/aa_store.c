@@ -645,3 +645,31 @@ apr_status_t aa_store_approval_supersede_host(apr_pool_t *pool, aa_db_t *db,
 
     return exec_rows(pool, db, "aa_approval_supersede_host", 2, args, NULL, errstr);
 }
+
+/* Runs a maintenance statement whose only parameters are times. */
+apr_status_t aa_store_exec_times(apr_pool_t *pool, aa_db_t *db, const char *label, int ntimes,
+                                 apr_int64_t t1, apr_int64_t t2, int *count,
+                                 const char **errstr)
+{
+    const char *args[] = { I64(pool, t1), I64(pool, t2) };
+
+    return exec_rows(pool, db, label, ntimes, args, count, errstr);
+}
+
+apr_status_t aa_store_grant_revoke_one(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                       const char *capability, apr_int64_t now, int *count,
+                                       const char **errstr)
+{
+    const char *args[] = { I64(pool, now), agent_id, capability };
+
+    return exec_rows(pool, db, "aa_grant_revoke_one", 3, args, count, errstr);
+}
+
+apr_status_t aa_store_exec_host(apr_pool_t *pool, aa_db_t *db, const char *label,
+                                const char *host_id, apr_int64_t now, int *count,
+                                const char **errstr)
+{
+    const char *args[] = { I64(pool, now), host_id };
+
+    return exec_rows(pool, db, label, 2, args, count, errstr);
+}

@@ -152,4 +152,26 @@ apr_status_t aa_store_approval_supersede_host(apr_pool_t *pool, aa_db_t *db,
                                               const char *host_id, apr_int64_t now,
                                               const char **errstr);
 
+/*
+ * Run one of the maintenance statements (aa_approval_expire_due,
+ * aa_approval_purge, aa_agent_purge_pending*, aa_host_purge_pending), whose
+ * parameters are ntimes (1 or 2) times; *count gets the rows affected.
+ */
+apr_status_t aa_store_exec_times(apr_pool_t *pool, aa_db_t *db, const char *label, int ntimes,
+                                 apr_int64_t t1, apr_int64_t t2, int *count,
+                                 const char **errstr);
+
+/*
+ * Run a statement taking (now, host_id): aa_host_unlink,
+ * aa_grant_revoke_delegated, aa_agent_revoke_delegated.
+ */
+apr_status_t aa_store_exec_host(apr_pool_t *pool, aa_db_t *db, const char *label,
+                                const char *host_id, apr_int64_t now, int *count,
+                                const char **errstr);
+
+/* Withdraw an agent's active or pending grant of one capability. */
+apr_status_t aa_store_grant_revoke_one(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+                                       const char *capability, apr_int64_t now, int *count,
+                                       const char **errstr);
+
 #endif

@@ -16,7 +16,8 @@
     "\"location\":\"https://api.example.test/weather\","                                      \
     "\"input\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}},"          \
     "\"output\":{\"type\":\"object\"},\"constraints\":{\"city\":{\"in\":[\"Oslo\"]}}}"
-#define CAP_FILES "{\"name\":\"files:read\",\"description\":\"Read files\",\"backend\":\"/b/files\"}"
+#define CAP_FILES                                                                            \
+    "{\"name\":\"files:read\",\"description\":\"Read files\",\"backend\":\"/b/files\"}"
 
 static apr_pool_t *pool;
 

@@ -528,7 +528,7 @@ static const char server_py[] =
     "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
     "ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
     "srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
-    "print(srv.server_address[1], flush=True)\n"
+    "sys.stdout.write('%d\\n' % srv.server_address[1]); sys.stdout.flush()\n"
     "srv.serve_forever()\n";
 
 static const char server_jwks[] = SET("{" ED(X1) ",\"kid\":\"host-1\"}");
@@ -568,13 +568,34 @@ static int make_certificate(void)
     return run_quietly(argv);
 }
 
-/* Starts the server and reads the port it prints; 0 when it did not come up. */
+/* The read end stays open until teardown so the server never meets a closed pipe. */
+static int server_out = -1;
+
+/* Reads the port line the server prints; 0 when none came within 10 s. */
+static unsigned read_port(int fd)
+{
+    char line[16] = "";
+    apr_size_t got = 0;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    apr_time_t deadline = apr_time_now() + apr_time_from_sec(10);
+
+    while (got < sizeof(line) - 1 && !strchr(line, '\n')) {
+        ssize_t n;
+
+        if (poll(&p, 1, (int)apr_time_as_msec(deadline - apr_time_now())) != 1)
+            return 0;
+        n = read(fd, line + got, sizeof(line) - 1 - got);
+        if (n <= 0)
+            return 0;
+        got += (apr_size_t)n;
+    }
+    return (unsigned)atoi(line);
+}
+
+/* Starts the server; 0 when it did not come up. */
 static int start_server(void)
 {
-    struct pollfd p;
-    char line[16] = "";
     int out[2];
-    ssize_t n;
 
     if (pipe(out) != 0)
         return 0;
@@ -588,10 +609,8 @@ static int start_server(void)
     }
     close(out[1]);
 
-    p = (struct pollfd){ .fd = out[0], .events = POLLIN };
-    n = poll(&p, 1, 10000) == 1 ? read(out[0], line, sizeof(line) - 1) : -1;
-    close(out[0]);
-    server_port = n > 0 ? (unsigned)atoi(line) : 0;
+    server_out = out[0];
+    server_port = read_port(server_out);
     return server_port != 0;
 }
 
@@ -612,6 +631,8 @@ static void server_teardown(void)
         kill(server_pid, SIGTERM);
         waitpid(server_pid, NULL, 0);
     }
+    if (server_out >= 0)
+        close(server_out);
     unlink(server_cert);
     unlink(server_key);
     rmdir(server_dir);

@@ -205,7 +205,8 @@ static const struct {
     { "alg HS256", "{\"alg\":\"HS256\",\"typ\":\"agent+jwt\"}", CLAIMS_OK, MUT_NONE, "alg" },
     { "alg RS256", "{\"alg\":\"RS256\",\"typ\":\"agent+jwt\"}", CLAIMS_OK, MUT_NONE, "alg" },
     { "alg ES256", "{\"alg\":\"ES256\",\"typ\":\"agent+jwt\"}", CLAIMS_OK, MUT_NONE, "alg" },
-    { "alg in lower case", "{\"alg\":\"eddsa\",\"typ\":\"agent+jwt\"}", CLAIMS_OK, MUT_NONE, "alg" },
+    { "alg in lower case", "{\"alg\":\"eddsa\",\"typ\":\"agent+jwt\"}", CLAIMS_OK, MUT_NONE,
+      "alg" },
     { "alg missing", "{\"typ\":\"agent+jwt\"}", CLAIMS_OK, MUT_NONE, "no alg" },
     { "alg null", "{\"alg\":null,\"typ\":\"agent+jwt\"}", CLAIMS_OK, MUT_NONE, "no alg" },
     { "crit present", "{\"alg\":\"EdDSA\",\"typ\":\"agent+jwt\",\"crit\":[\"exp\"]}", CLAIMS_OK,
@@ -221,6 +222,10 @@ static const struct {
       "exp must be a NumericDate" },
     { "exp out of range", HEADER_OK, "{\"iat\":1710000000,\"exp\":1e300}", MUT_NONE,
       "exp must be a NumericDate" },
+    { "exp beyond 9e15", HEADER_OK, "{\"iat\":1710000000,\"exp\":9000000000000001}", MUT_NONE,
+      "exp must be a NumericDate" },
+    { "iat below -9e15", HEADER_OK, "{\"iat\":-9000000000000001,\"exp\":1710000060}", MUT_NONE,
+      "iat must be a NumericDate" },
     { "iat Infinity", HEADER_OK, "{\"iat\":Infinity,\"exp\":1710000060}", MUT_NONE,
       "iat must be a NumericDate" },
     { "iss a number", HEADER_OK, "{\"iss\":7}", MUT_NONE, "iss must be a string" },
@@ -454,6 +459,21 @@ START_TEST(test_check_claims_table)
 }
 END_TEST
 
+/* exp - iat would overflow to a negative lifetime and slip under max_lifetime. */
+START_TEST(test_lifetime_check_survives_an_overflowing_exp_minus_iat)
+{
+    const char *claims = "{\"aud\":\"" AUD "\",\"jti\":\"j\",\"iat\":-4611686018427387905,"
+                         "\"exp\":4611686018427387904}";
+    aa_jwt_t *jwt = NULL;
+    const char *err = NULL;
+    apr_status_t rv = aa_jwt_parse(pool, make_token(HEADER_OK, claims, sk_a), &jwt, &err);
+
+    if (rv == APR_SUCCESS)
+        rv = aa_jwt_check_claims(jwt, &agent_policy, NOW, &err);
+    ck_assert_int_eq(rv, APR_EINVAL);
+}
+END_TEST
+
 START_TEST(test_any_of_several_policy_audiences_is_accepted)
 {
     static const char *const two[] = { "https://first.example.test", AUD };
@@ -504,6 +524,7 @@ static Suite *make_suite(void)
     tc = tcase_create("claims");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, test_check_claims_table, 0, NROWS(claim_cases));
+    tcase_add_test(tc, test_lifetime_check_survives_an_overflowing_exp_minus_iat);
     tcase_add_test(tc, test_any_of_several_policy_audiences_is_accepted);
     tcase_add_test(tc, test_host_policy_rejects_agent_typ);
     suite_add_tcase(s, tc);
