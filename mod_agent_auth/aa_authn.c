@@ -211,6 +211,14 @@ static void export_identity(request_rec *r, const aa_agent_t *agent)
     apr_table_setn(r->subprocess_env, "AGENT_AUTH_MODE", agent->mode);
 }
 
+static int jwks_publishes(request_rec *r, const aa_host_t *host, const char *thumbprint)
+{
+    const aa_jwk_t *key;
+
+    return *host->jwks_url
+           && aa_keys_jwks_find(r, host->jwks_url, NULL, thumbprint, &key) == APR_SUCCESS;
+}
+
 static aa_err_e db_failure(request_rec *r, const char *errstr, const char **message)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00029)
@@ -311,15 +319,28 @@ aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
     }
     if (rv != APR_SUCCESS)
         return db_failure(r, errstr, message);
-    /* When present, iss names the host: its current key or its id (§4.3). */
+    /* When present, iss names the host: its current key or its id (§4.3),
+     * or, for a JWKS host mid-rotation, any key it publishes (§8.7). */
     if (jwt->iss && strcmp(jwt->iss, host->key_thumbprint) != 0
-        && strcmp(jwt->iss, host->id) != 0) {
+        && strcmp(jwt->iss, host->id) != 0 && !jwks_publishes(r, host, jwt->iss)) {
         log_rejection(r, jwt, "iss is not the agent's host");
         *message = "The JWT iss is not the agent's host";
         return AA_ERR_INVALID_JWT;
     }
 
-    if (aa_jwk_parse_text(r->pool, agent->public_key, &key, &errstr) != APR_SUCCESS) {
+    if (*agent->jwks_url) {
+        const aa_jwk_t *published = NULL;
+
+        /* The key named by the JWT, else the one registered; never inline. */
+        if (aa_keys_jwks_find(r, agent->jwks_url, jwt->kid ? jwt->kid : agent->kid, NULL,
+                              &published) != APR_SUCCESS) {
+            log_rejection(r, jwt, "agent key not published at its JWKS URL");
+            *message = "The agent's key is not published at its JWKS URL";
+            return AA_ERR_INVALID_JWT;
+        }
+        key = (aa_jwk_t *)published;
+    }
+    else if (aa_jwk_parse_text(r->pool, agent->public_key, &key, &errstr) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00013)
                       "stored key of agent %s is unusable: %s", agent->id, errstr);
         return AA_ERR_INVALID_JWT;
@@ -406,17 +427,74 @@ static int presented_host_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **ke
     return OK;
 }
 
+/* A JWKS host's signing key: the published key named by kid, bound to iss. */
+static int published_host_key(request_rec *r, const aa_jwt_t *jwt, const char *url,
+                              aa_jwk_t **key)
+{
+    const aa_jwk_t *found = NULL;
+
+    if (!jwt->kid) {
+        log_rejection(r, jwt, "JWKS host JWT without kid");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "A JWKS host's JWT must name its kid");
+    }
+    if (aa_keys_jwks_find(r, url, jwt->kid, NULL, &found) != APR_SUCCESS) {
+        log_rejection(r, jwt, "kid not published at host_jwks_url");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT,
+                              "No key with that kid is published at the host's JWKS URL");
+    }
+    if (strcmp(found->thumbprint, jwt->iss) != 0) {
+        log_rejection(r, jwt, "iss is not the thumbprint of the published key");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT,
+                              "The JWT iss is not the thumbprint of its signing key");
+    }
+    *key = (aa_jwk_t *)found;
+    return OK;
+}
+
+/* §8.7: a JWKS host that rotated is found by its URL and its iss updated. */
+static int rotated_jwks_host(request_rec *r, aa_db_t *db, const aa_jwt_t *jwt, const char *url,
+                             aa_host_t **host, aa_jwk_t **key)
+{
+    const char *errstr = NULL;
+    apr_status_t rv;
+    int status;
+
+    rv = aa_store_host_by_jwks_url(r->pool, db, url, host, &errstr);
+    if (rv == APR_NOTFOUND) {
+        *host = NULL;
+        return OK;
+    }
+    if (rv != APR_SUCCESS)
+        return aa_reply_db_error(r, errstr);
+    if ((status = published_host_key(r, jwt, url, key)) != OK)
+        return status;
+    if (aa_jwt_verify_signature(jwt, *key) != APR_SUCCESS) {
+        log_rejection(r, jwt, "bad host signature");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT signature does not verify");
+    }
+    rv = aa_store_host_update_key(r->pool, db, (*host)->id, (*host)->key_thumbprint,
+                                  aa_jwk_canonical(r->pool, *key), (*key)->thumbprint,
+                                  (*key)->kid ? (*key)->kid : "", aa_now(), &errstr);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        return aa_reply_db_error(r, errstr);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00044)
+                  "JWKS host %s now signs with %s", (*host)->id, (*key)->thumbprint);
+    (*host)->key_thumbprint = (*key)->thumbprint;
+    return OK;
+}
+
 int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jwt_t **jwt_out,
                   aa_jwk_t **key_out)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    const char *errstr = NULL;
+    const char *errstr = NULL, *jwks_url = NULL;
     aa_host_t *host = NULL;
     aa_jwk_t *key = NULL;
+    aa_json_t *inline_key;
     aa_jwt_t *jwt;
     aa_db_t *db;
     apr_status_t rv;
-    int status;
+    int status, has_inline;
 
     status = parse_checked(r, AA_JWT_TYP_HOST, conf->issuer, &jwt);
     if (status != OK)
@@ -425,6 +503,9 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
         log_rejection(r, jwt, "no iss");
         return aa_reply_error(r, AA_ERR_INVALID_JWT, "A host JWT must carry iss");
     }
+    if (aa_json_get_str(jwt->claims, "host_jwks_url", &jwks_url) == APR_EINVAL)
+        return aa_reply_error(r, AA_ERR_INVALID_JWT, "host_jwks_url must be a string");
+    has_inline = aa_json_get(jwt->claims, "host_public_key", &inline_key) == APR_SUCCESS;
     db = aa_dbd_acquire(r);
     if (!db)
         return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
@@ -432,7 +513,34 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
     rv = aa_store_host_find_iss(r->pool, db, jwt->iss, &host, &errstr);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
         return aa_reply_db_error(r, errstr);
-    if (rv == APR_NOTFOUND) {
+    if (rv == APR_SUCCESS) {
+        /* §8.7: the key delivery mode chosen at registration is fixed. */
+        if ((*host->jwks_url && has_inline) || (!*host->jwks_url && jwks_url)) {
+            log_rejection(r, jwt, "key delivery mode differs from registration");
+            return aa_reply_error(r, AA_ERR_INVALID_JWT,
+                                  "The host's key delivery mode is fixed at registration");
+        }
+        if (*host->jwks_url)
+            status = published_host_key(r, jwt, host->jwks_url, &key);
+        else if (aa_jwk_parse_text(r->pool, host->public_key, &key, &errstr) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00015)
+                          "stored key of host %s is unusable: %s", host->id, errstr);
+            return aa_reply_error(r, AA_ERR_INVALID_JWT, NULL);
+        }
+        if (status != OK)
+            return status;
+    }
+    else if (jwks_url) {
+        if ((status = rotated_jwks_host(r, db, jwt, jwks_url, &host, &key)) != OK)
+            return status;
+        if (!host && !allow_unknown) {
+            log_rejection(r, jwt, "unknown host");
+            return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT names an unknown host");
+        }
+        if (!host && (status = published_host_key(r, jwt, jwks_url, &key)) != OK)
+            return status;
+    }
+    else {
         host = NULL;
         if (!allow_unknown) {
             log_rejection(r, jwt, "unknown host");
@@ -442,16 +550,12 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
         if (status != OK)
             return status;
     }
-    else if (aa_jwk_parse_text(r->pool, host->public_key, &key, &errstr) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00015)
-                      "stored key of host %s is unusable: %s", host->id, errstr);
-        return aa_reply_error(r, AA_ERR_INVALID_JWT, NULL);
-    }
     if (aa_jwt_verify_signature(jwt, key) != APR_SUCCESS) {
         log_rejection(r, jwt, "bad host signature");
         return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT signature does not verify");
     }
-    status = check_replay(r, apr_pstrcat(r->pool, "host:", jwt->iss, NULL), jwt);
+    status = check_replay(r, apr_pstrcat(r->pool, "host:", host ? host->id : jwt->iss, NULL),
+                          jwt);
     if (status != OK)
         return status;
 

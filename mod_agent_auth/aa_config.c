@@ -4,6 +4,8 @@
 
 #include "http_log.h"
 
+APLOG_USE_MODULE(agent_auth);
+
 #include "apr_strings.h"
 #include "apr_uri.h"
 #include "apr_lib.h"
@@ -42,6 +44,7 @@ void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
     conf->absolute_lifetime = AA_UNSET;
     conf->touch_interval = AA_UNSET;
     conf->max_body = AA_UNSET;
+    conf->jwks_allow_loopback = AA_UNSET;
     return conf;
 }
 
@@ -72,6 +75,8 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_NUM(absolute_lifetime);
     MERGE_NUM(touch_interval);
     MERGE_PTR(introspection_secret);
+    MERGE_PTR(jwks_ca_file);
+    MERGE_NUM(jwks_allow_loopback);
     MERGE_NUM(max_body);
     MERGE_PTR(header_prefix);
     MERGE_PTR(replay_spec);
@@ -231,6 +236,17 @@ static const char *set_header_prefix(cmd_parms *cmd, void *dummy, const char *ar
     return NULL;
 }
 
+static const char *set_loopback(cmd_parms *cmd, void *dummy, int on)
+{
+    (void)dummy;
+    cmd_conf(cmd)->jwks_allow_loopback = on ? 1 : 0;
+    if (on)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server, AALOGNO(00042)
+                     "AgentAuthJWKSAllowLoopback is on: JWKS URLs may reach this machine; "
+                     "use it in test setups only");
+    return NULL;
+}
+
 static const char *set_audience(cmd_parms *cmd, void *dirconf, const char *arg)
 {
     aa_dir_conf_t *conf = dirconf;
@@ -275,6 +291,10 @@ const command_rec aa_cmds[] = {
     AP_INIT_TAKE1("AgentAuthIntrospectionSecret", set_string,
                   SRV_OFFSET(introspection_secret), RSRC_CONF,
                   "Enable /agent/introspect for callers presenting this bearer secret"),
+    AP_INIT_TAKE1("AgentAuthJWKSCAFile", set_string, SRV_OFFSET(jwks_ca_file), RSRC_CONF,
+                  "Trust these PEM certificates when fetching JWKS URLs"),
+    AP_INIT_FLAG("AgentAuthJWKSAllowLoopback", set_loopback, NULL, RSRC_CONF,
+                 "Let JWKS URLs reach loopback addresses (for test setups only)"),
     AP_INIT_TAKE1("AgentAuthMaxBodySize", set_max_body, NULL, RSRC_CONF,
                   "Set the largest request body accepted by the endpoints, in bytes"),
     AP_INIT_TAKE1("AgentAuthHeaderPrefix", set_header_prefix, NULL, RSRC_CONF,

@@ -42,6 +42,8 @@ typedef struct {
     apr_int64_t absolute_lifetime;
     apr_int64_t touch_interval;
     const char *introspection_secret; /* NULL: introspection is off */
+    const char *jwks_ca_file;         /* trust anchors for JWKS fetches */
+    int jwks_allow_loopback;          /* tests only; -1 unset */
     apr_off_t max_body;
     const char *header_prefix; /* identity headers sent to backends */
     const char *replay_spec;   /* "provider[:args]" */
@@ -105,6 +107,16 @@ void aa_replay_child_init(apr_pool_t *pchild, server_rec *s);
 /* APR_SUCCESS when first seen (and now recorded), APR_EEXIST on replay. */
 apr_status_t aa_replay_check(request_rec *r, const char *scope, const char *jti,
                              apr_int64_t expires);
+
+/* aa_keys.c: JWKS keys, cached per child. */
+void aa_keys_child_init(apr_pool_t *pchild, server_rec *s);
+/*
+ * The key of the JWKS at url whose kid is kid (or, when kid is NULL, whose
+ * thumbprint is thumbprint), copied into r->pool. APR_SUCCESS, APR_NOTFOUND
+ * (not published, or the set could not be fetched and none is cached).
+ */
+apr_status_t aa_keys_jwks_find(request_rec *r, const char *url, const char *kid,
+                               const char *thumbprint, const aa_jwk_t **key);
 
 /* aa_dbd.c */
 apr_status_t aa_dbd_post_config(apr_pool_t *pconf, server_rec *s);

@@ -349,6 +349,9 @@ int aa_handle_rotate_key(request_rec *r)
     if (strcmp(agent->status, AA_ST_ACTIVE) != 0 && strcmp(agent->status, AA_ST_EXPIRED) != 0
         && strcmp(agent->status, AA_ST_PENDING) != 0)
         return aa_reply_error(r, status_error(agent->status), NULL);
+    if (*agent->jwks_url)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              "JWKS agents rotate by publishing a new key at their JWKS URL");
     rv = aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &other, &errstr);
     if (rv == APR_SUCCESS)
         return aa_reply_error(r, AA_ERR_AGENT_EXISTS,

@@ -153,15 +153,34 @@ static int parse_request(request_rec *r, const aa_json_t *body, aa_register_req_
     return aa_parse_capability_list(r, list, &req->caps, &req->constraints);
 }
 
-static int agent_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key)
+/* The agent's key: inline agent_public_key, or agent_kid at agent_jwks_url. */
+static int agent_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key,
+                     const char **jwks_url)
 {
-    const char *errstr = NULL;
+    const char *errstr = NULL, *kid = NULL, *host_url = NULL;
+    const aa_jwk_t *published;
     aa_json_t *claim;
     apr_status_t rv;
 
+    *jwks_url = NULL;
+    if (aa_json_get_str(jwt->claims, "agent_jwks_url", jwks_url) == APR_SUCCESS) {
+        if (aa_json_get_str(jwt->claims, "agent_kid", &kid) != APR_SUCCESS || !*kid)
+            return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                                  "agent_jwks_url needs agent_kid, the key's kid");
+        aa_json_get_str(jwt->claims, "host_jwks_url", &host_url);
+        if (host_url && strcmp(host_url, *jwks_url) == 0)
+            return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                                  "Host and agent JWKS URLs must differ");
+        if (aa_keys_jwks_find(r, *jwks_url, kid, NULL, &published) != APR_SUCCESS)
+            return aa_reply_error(r, AA_ERR_INVALID_PUBLIC_KEY,
+                                  "agent_kid is not published at agent_jwks_url");
+        *key = (aa_jwk_t *)published;
+        return OK;
+    }
     if (aa_json_get_obj(jwt->claims, "agent_public_key", &claim) != APR_SUCCESS)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
-                              "The host JWT must carry agent_public_key (a JWK)");
+                              "The host JWT must carry agent_public_key (a JWK) or "
+                              "agent_jwks_url with agent_kid");
     rv = aa_jwk_parse(r->pool, claim, key, &errstr);
     if (rv == APR_ENOTIMPL)
         return aa_reply_error(r, AA_ERR_UNSUPPORTED_ALGORITHM, errstr);
@@ -197,6 +216,7 @@ static apr_status_t ensure_host(request_rec *r, aa_db_t *db, aa_host_t **host,
     h->key_thumbprint = key->thumbprint;
     h->kid = key->kid ? key->kid : "";
     h->jwks_url = "";
+    aa_json_get_str(jwt->claims, "host_jwks_url", &h->jwks_url);
     h->user_id = "";
     h->status = AA_ST_PENDING;
     h->default_capabilities = "";
@@ -248,7 +268,8 @@ static aa_json_t *names_json(request_rec *r, const apr_array_header_t *grants)
 
 /* Create the agent and its grants; *approval is set when it must wait. */
 static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *host,
-                                 const aa_jwk_t *key, aa_register_req_t *req,
+                                 const aa_jwk_t *key, const char *jwks_url,
+                                 aa_register_req_t *req,
                                  aa_agent_t **out, apr_array_header_t **grants,
                                  aa_approval_t **approval, const char **code,
                                  const char **errstr)
@@ -292,7 +313,7 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
     a->user_id = delegated ? host->user_id : "";
     a->public_key = aa_jwk_canonical(r->pool, key);
     a->key_thumbprint = key->thumbprint;
-    a->jwks_url = "";
+    a->jwks_url = jwks_url ? jwks_url : "";
     a->kid = key->kid ? key->kid : "";
     a->created_at = a->updated_at = now;
     if (!pending) {
@@ -359,7 +380,7 @@ static int reply_registered(request_rec *r, const aa_agent_t *a, apr_array_heade
 int aa_handle_register(request_rec *r)
 {
     aa_register_req_t req = { 0 };
-    const char *errstr = NULL, *code = NULL;
+    const char *errstr = NULL, *code = NULL, *agent_jwks_url = NULL;
     aa_approval_t *approval = NULL;
     apr_array_header_t *grants = NULL;
     aa_host_t *host = NULL;
@@ -375,7 +396,7 @@ int aa_handle_register(request_rec *r)
         || (status = parse_request(r, body, &req)) != OK)
         return status;
     if ((status = aa_authn_host(r, 1, &host, &jwt, &host_key)) != OK
-        || (status = agent_key(r, jwt, &key)) != OK)
+        || (status = agent_key(r, jwt, &key, &agent_jwks_url)) != OK)
         return status;
     if (host && strcmp(host->status, AA_ST_ACTIVE) != 0
         && strcmp(host->status, AA_ST_PENDING) != 0)
@@ -399,8 +420,8 @@ int aa_handle_register(request_rec *r)
         else if (rv == APR_SUCCESS)
             rv = retry_pending(r, db, agent, &grants, &approval, &code, &errstr);
         else if (rv == APR_NOTFOUND)
-            rv = create_agent(r, db, host, key, &req, &agent, &grants, &approval, &code,
-                              &errstr);
+            rv = create_agent(r, db, host, key, agent_jwks_url, &req, &agent, &grants,
+                              &approval, &code, &errstr);
         if (aa_store_end(r->pool, db, rv == APR_SUCCESS, &errstr) != APR_SUCCESS
             && rv == APR_SUCCESS)
             rv = APR_EGENERAL;

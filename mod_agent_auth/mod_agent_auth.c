@@ -11,6 +11,7 @@
 #include "mod_auth.h"
 
 #include "core/aa_crypto.h"
+#include "core/aa_jwks.h"
 
 
 static int aa_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -50,6 +51,11 @@ static int aa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     }
     if (!configured)
         return OK;
+    if (aa_jwks_global_init() != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, AALOGNO(00043)
+                     "libcurl failed to initialise (or lacks https)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (aa_replay_post_config(pconf, ptemp, s) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
@@ -58,6 +64,7 @@ static int aa_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 static void aa_child_init(apr_pool_t *pchild, server_rec *s)
 {
     aa_replay_child_init(pchild, s);
+    aa_keys_child_init(pchild, s);
 }
 
 static void register_hooks(apr_pool_t *pool)

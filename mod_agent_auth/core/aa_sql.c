@@ -26,6 +26,8 @@ const aa_sql_stmt_t aa_sql_statements[] = {
     { "aa_host_get", "SELECT " HOST_COLS " FROM aa_hosts WHERE id = %s" },
     { "aa_host_by_thumbprint",
       "SELECT " HOST_COLS " FROM aa_hosts WHERE key_thumbprint = %s" },
+    { "aa_host_by_jwks_url",
+      "SELECT " HOST_COLS " FROM aa_hosts WHERE jwks_url = %s AND jwks_url <> ''" },
     { "aa_host_update_key",
       "UPDATE aa_hosts SET public_key = %s, key_thumbprint = %s, kid = %s, updated_at = %lld "
       "WHERE id = %s AND key_thumbprint = %s" },

@@ -673,3 +673,12 @@ apr_status_t aa_store_exec_host(apr_pool_t *pool, aa_db_t *db, const char *label
 
     return exec_rows(pool, db, label, 2, args, count, errstr);
 }
+
+apr_status_t aa_store_host_by_jwks_url(apr_pool_t *pool, aa_db_t *db, const char *url,
+                                       aa_host_t **host, const char **errstr)
+{
+    const char *args[] = { url };
+
+    return select_one(pool, db, "aa_host_by_jwks_url", 1, args, map_host, (void **)host,
+                      errstr);
+}

@@ -61,6 +61,9 @@ apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
 /* Host by the iss of its JWTs: its current key's thumbprint, else its id. */
 apr_status_t aa_store_host_find_iss(apr_pool_t *pool, aa_db_t *db, const char *iss,
                                     aa_host_t **host, const char **errstr);
+/* The JWKS host publishing its keys at url; APR_NOTFOUND when none. */
+apr_status_t aa_store_host_by_jwks_url(apr_pool_t *pool, aa_db_t *db, const char *url,
+                                       aa_host_t **host, const char **errstr);
 /* Replace the key, if it is still old_thumbprint's; APR_NOTFOUND otherwise. */
 apr_status_t aa_store_host_update_key(apr_pool_t *pool, aa_db_t *db, const char *id,
                                       const char *old_thumbprint, const char *public_key,
