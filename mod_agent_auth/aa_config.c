@@ -23,6 +23,7 @@ APLOG_USE_MODULE(agent_auth);
 #define AA_DEFAULT_MAX_LIFETIME 86400
 #define AA_DEFAULT_ABSOLUTE_LIFETIME (30 * 86400)
 #define AA_DEFAULT_TOUCH_INTERVAL 5
+#define AA_DEFAULT_JWKS_CACHE_TTL 300
 #define AA_DEFAULT_MAX_BODY (64 * 1024)
 #define AA_DEFAULT_HEADER_PREFIX "X-Agent-Auth-"
 #define AA_DEFAULT_REPLAY_CACHE "shmcb"
@@ -45,6 +46,7 @@ void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
     conf->touch_interval = AA_UNSET;
     conf->max_body = AA_UNSET;
     conf->jwks_allow_loopback = AA_UNSET;
+    conf->jwks_cache_ttl = AA_UNSET;
     return conf;
 }
 
@@ -77,6 +79,7 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_PTR(introspection_secret);
     MERGE_PTR(jwks_ca_file);
     MERGE_NUM(jwks_allow_loopback);
+    MERGE_NUM(jwks_cache_ttl);
     MERGE_NUM(max_body);
     MERGE_PTR(header_prefix);
     MERGE_PTR(replay_spec);
@@ -293,6 +296,8 @@ const command_rec aa_cmds[] = {
                   "Enable /agent/introspect for callers presenting this bearer secret"),
     AP_INIT_TAKE1("AgentAuthJWKSCAFile", set_string, SRV_OFFSET(jwks_ca_file), RSRC_CONF,
                   "Trust these PEM certificates when fetching JWKS URLs"),
+    AP_INIT_TAKE1("AgentAuthJWKSCacheTTL", set_seconds, SRV_OFFSET(jwks_cache_ttl), RSRC_CONF,
+                  "Set how long fetched JWKS keys are used before fetching again"),
     AP_INIT_FLAG("AgentAuthJWKSAllowLoopback", set_loopback, NULL, RSRC_CONF,
                  "Let JWKS URLs reach loopback addresses (for test setups only)"),
     AP_INIT_TAKE1("AgentAuthMaxBodySize", set_max_body, NULL, RSRC_CONF,
@@ -369,6 +374,10 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
         conf->max_lifetime = AA_DEFAULT_MAX_LIFETIME;
     if (conf->absolute_lifetime == AA_UNSET)
         conf->absolute_lifetime = AA_DEFAULT_ABSOLUTE_LIFETIME;
+    if (conf->jwks_cache_ttl == AA_UNSET)
+        conf->jwks_cache_ttl = AA_DEFAULT_JWKS_CACHE_TTL;
+    if (conf->jwks_cache_ttl < 1 || conf->jwks_cache_ttl > 86400)
+        return "AgentAuthJWKSCacheTTL must be between 1 and 86400 seconds";
     if (conf->touch_interval == AA_UNSET)
         conf->touch_interval = AA_DEFAULT_TOUCH_INTERVAL;
     if (conf->introspection_secret && strlen(conf->introspection_secret) < 16)

@@ -2,8 +2,8 @@
 /*
  * aa_keys: keys delivered by JWKS URL (§4.1, §4.2, §8.7, §8.12), fetched with
  * the protections of core/aa_jwks.c and cached per child process. An entry
- * is refreshed after AA_JWKS_CACHE_TTL, or on a kid miss but at most once per
- * AA_JWKS_MIN_REFRESH (a client cannot make us fetch per request); when a
+ * is refreshed after AgentAuthJWKSCacheTTL, or on a kid miss but at most once
+ * per tenth of it (a client cannot make us fetch per request); when a
  * refresh fails the keys already cached stay in use (§10.4).
  */
 #include "aa_module.h"
@@ -17,8 +17,6 @@
 
 APLOG_USE_MODULE(agent_auth);
 
-#define AA_JWKS_CACHE_TTL apr_time_from_sec(300)
-#define AA_JWKS_MIN_REFRESH apr_time_from_sec(30)
 #define AA_JWKS_CACHE_MAX 1024
 
 typedef struct {
@@ -134,6 +132,8 @@ static void fetch_into_cache(request_rec *r, const char *url)
 apr_status_t aa_keys_jwks_find(request_rec *r, const char *url, const char *kid,
                                const char *thumbprint, const aa_jwk_t **key)
 {
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    apr_time_t ttl = apr_time_from_sec(conf->jwks_cache_ttl);
     apr_time_t now = apr_time_now();
     const aa_jwk_t *found;
     jwks_entry_t *e;
@@ -144,8 +144,8 @@ apr_status_t aa_keys_jwks_find(request_rec *r, const char *url, const char *kid,
     lock();
     e = apr_hash_get(cache, url, APR_HASH_KEY_STRING);
     found = lookup(e, kid, thumbprint);
-    stale = !e || now - e->fetched > AA_JWKS_CACHE_TTL;
-    may_refresh = !e || now - e->attempted > AA_JWKS_MIN_REFRESH;
+    stale = !e || now - e->fetched > ttl;
+    may_refresh = !e || now - e->attempted > ttl / 10;
     if (found && !stale)
         found = copy_key(r->pool, found);
     unlock();

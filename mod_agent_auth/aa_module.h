@@ -44,6 +44,7 @@ typedef struct {
     const char *introspection_secret; /* NULL: introspection is off */
     const char *jwks_ca_file;         /* trust anchors for JWKS fetches */
     int jwks_allow_loopback;          /* tests only; -1 unset */
+    apr_int64_t jwks_cache_ttl;
     apr_off_t max_body;
     const char *header_prefix; /* identity headers sent to backends */
     const char *replay_spec;   /* "provider[:args]" */

@@ -7,7 +7,7 @@
 AA_BUILD_PKGS="apache2 apache2-dev libapr1-dev libaprutil1-dev
 libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql libaprutil1-dbd-mysql
 libsodium-dev libjson-c-dev check libcurl4-openssl-dev autoconf automake
-libtool pkg-config sqlite3 curl jq make gcc"
+libtool pkg-config sqlite3 curl jq make gcc openssl ca-certificates"
 AA_DB_PKGS="postgresql mariadb-server mariadb-client"
 
 # aa_missing_pkgs PKG...: prints the packages that are not fully installed.

@@ -13,7 +13,7 @@ total=0
 failed=0
 tested=""
 for run in sqlite3:flow pgsql:flow mysql:flow sqlite3:lifecycle pgsql:lifecycle \
-           mysql:lifecycle; do
+           mysql:lifecycle sqlite3:jwks pgsql:jwks mysql:jwks; do
     driver=${run%%:*}
     script=${run#*:}
     out=$(mktemp)
