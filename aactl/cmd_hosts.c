@@ -17,13 +17,16 @@ static const char *read_text_file(aactl_ctx_t *ctx, const char *path)
 {
     apr_file_t *f;
     char buf[16384];
-    apr_size_t n = sizeof(buf) - 1;
+    apr_size_t n = 0;
+    apr_status_t rv;
 
     if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, ctx->pool) != APR_SUCCESS)
         return NULL;
-    if (apr_file_read(f, buf, &n) != APR_SUCCESS)
-        n = 0;
+    /* Pipes (--jwk-file <(...)) deliver in pieces: read to the end. */
+    rv = apr_file_read_full(f, buf, sizeof(buf) - 1, &n);
     apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF)
+        return NULL;
     buf[n] = '\0';
     return apr_pstrdup(ctx->pool, buf);
 }
@@ -72,7 +75,7 @@ int aactl_hosts_add(aactl_ctx_t *ctx, int argc, const char *const *argv)
         }
     }
     if (!jwk_text) {
-        ctx->errstr = "hosts add: give the host's public key with --jwk or --jwk-file";
+        ctx->errstr = "hosts add: give the host's public key with --jwk or a readable --jwk-file";
         return AACTL_USAGE;
     }
     if (aa_jwk_parse_text(ctx->pool, jwk_text, &jwk, &errstr) != APR_SUCCESS) {

@@ -85,6 +85,7 @@ static int include(reader_t *rd, const char *pattern, int optional, int depth)
 {
     apr_array_header_t *files = NULL;
     const char *full = resolve(rd, pattern);
+    const char *dir;
     int i;
 
     if (!strpbrk(full, "*?["))
@@ -94,9 +95,14 @@ static int include(reader_t *rd, const char *pattern, int optional, int depth)
     /* httpd reads wildcard matches in sorted order. */
     qsort(files->elts, files->nelts, sizeof(char *),
           (int (*)(const void *, const void *))strcmp);
-    for (i = 0; i < files->nelts; i++)
-        if (read_file(rd, APR_ARRAY_IDX(files, i, const char *), optional, depth) != 0)
+    /* apr_match_glob gives bare file names; they live in the pattern's directory. */
+    dir = apr_pstrndup(rd->pool, full, strrchr(full, '/') - full);
+    for (i = 0; i < files->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(files, i, const char *);
+
+        if (read_file(rd, apr_pstrcat(rd->pool, dir, "/", name, NULL), optional, depth) != 0)
             return -1;
+    }
     return 0;
 }
 

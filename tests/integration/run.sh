@@ -13,7 +13,8 @@ total=0
 failed=0
 tested=""
 for run in sqlite3:flow pgsql:flow mysql:flow sqlite3:lifecycle pgsql:lifecycle \
-           mysql:lifecycle sqlite3:jwks pgsql:jwks mysql:jwks; do
+           mysql:lifecycle sqlite3:jwks pgsql:jwks mysql:jwks sqlite3:aactl pgsql:aactl \
+           mysql:aactl; do
     driver=${run%%:*}
     script=${run#*:}
     out=$(mktemp)

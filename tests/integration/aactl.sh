@@ -1,0 +1,317 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# aactl.sh DRIVER: the built aactl against a live httpd and database: every
+# command, its --json shape, every exit code, and races between aactl
+# processes and HTTP requests on the same records.
+set -uo pipefail
+
+DRIVER=$1
+HERE=$(cd "$(dirname "$0")" && pwd)
+: "${AACTL:?}" "${AAJWT:?}" "${AA_MODULE:?}" "${AA_DEMO_BACKEND:?}"
+AA_LABEL="$DRIVER aactl"
+
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=tests/integration/httpd.sh
+. "$HERE/httpd.sh"
+# shellcheck source=tests/integration/dbsetup.sh
+. "$HERE/dbsetup.sh"
+
+finish() {
+    echo "aa-tests: $AA_RUN run, $AA_FAILED failed"
+    [ "$AA_FAILED" -eq 0 ]
+    exit $?
+}
+DIR=$(mktemp -d /tmp/aa-ctl-XXXXXX)
+chmod 755 "$DIR"
+AA_TMP=$DIR/tmp
+mkdir -p "$AA_TMP" "$DIR/db" "$DIR/conf.d"
+trap 'aa_httpd_stop >/dev/null 2>&1; [ "${AA_KEEP:-}" = 1 ] || rm -rf "$DIR"' EXIT
+if ! aa_db_prepare "$DRIVER" "$DIR"; then
+    echo "# $DRIVER: database not available, skipped"
+    echo "aa-tests: 0 run, 0 failed"
+    exit 0
+fi
+
+# The module's settings live in an included file, as on Debian.
+cat > "$DIR/conf.d/agent-auth.conf" <<CONF
+$AA_DB_CONF
+AgentAuthCapabilities $HERE/capabilities.json
+AgentAuthHostDefaultCapabilities check_balance
+ScriptAlias /backend/demo $AA_DEMO_BACKEND
+<Location /backend>
+    Require expr %{IS_SUBREQ} == 'true'
+</Location>
+CONF
+printf 'LoadModule agent_auth_module %s\nAgentAuthIssuer http://127.0.0.1:@PORT@\n%s\n' \
+    "$AA_MODULE" "IncludeOptional $DIR/conf.d/*.conf" >"$DIR/body.conf"
+# aactl follows a relative Include from ServerRoot, as httpd does.
+printf 'ServerRoot "%s"\nInclude conf.d/*.conf\n' "$DIR" >"$DIR/aactl.conf"
+aactl() { "$AACTL" -c "$DIR/aactl.conf" "$@"; }
+# run CMD...: the exit status in $RC, the output in $OUT.
+run() { OUT=$("$@" 2>"$AA_TMP/stderr"); RC=$?; }
+
+run aactl schema create
+expect_eq "schema create through Include" 0 "$RC"
+run aactl schema create
+expect_eq "schema create again is a no-op" 0 "$RC"
+run aactl --json schema version
+expect_eq "schema version" 0 "$RC"
+expect_eq "schema version --json" 1 "$(jq .version <<<"$OUT")"
+run aactl schema migrate
+expect_eq "schema migrate is idempotent" 0 "$RC"
+aa_httpd_start "$DIR" "$DIR/body.conf" || { fail "httpd starts"; finish; }
+B=$AA_BASE_URL
+EXEC="$B/capability/execute"
+
+# --- usage and configuration errors (exit 2), database errors (exit 5) -----
+run "$AACTL" -c "$DIR/aactl.conf"
+expect_eq "no command is a usage error" 2 "$RC"
+run aactl frobnicate
+expect_eq "an unknown command is a usage error" 2 "$RC"
+run "$AACTL" -c "$DIR/nope.conf" agents list
+expect_eq "a missing configuration is a usage error" 2 "$RC"
+run aactl help
+expect_eq "help exits 0" 0 "$RC"
+run aactl agents revoke --help
+expect_eq "COMMAND --help exits 0" 0 "$RC"
+grep -q "agents revoke" <<<"$OUT" && pass "COMMAND --help explains it" || fail "COMMAND --help explains it"
+run aactl agents list --colour
+expect_eq "an unknown option is a usage error" 2 "$RC"
+printf '%s\n' "DBDriver sqlite3" "DBDParams $DIR/no/such/dir/x.sqlite" >"$DIR/bad.conf"
+run "$AACTL" -c "$DIR/bad.conf" agents list
+expect_eq "an unreachable database exits 5" 5 "$RC"
+if ! grep -q agentpw "$AA_TMP/stderr" && ! grep -q agentpw <<<"$OUT"; then
+    pass "no password is printed"
+else
+    fail "no password is printed"
+fi
+printf '%s\n' "DBDriver sqlite3" "DBDParams $DIR/empty.sqlite" >"$DIR/empty.conf"
+run "$AACTL" -c "$DIR/empty.conf" agents list
+expect_eq "a database without the schema exits 5" 5 "$RC"
+
+# --- a host, agents, approvals ---------------------------------------------------
+hjwt() { "$AAJWT" sign "$1" host+jwt "$(jq -cn --arg iss "$("$AAJWT" thumbprint "$1")" \
+    --arg aud "$B" --argjson hk "$("$AAJWT" jwk "$1")" --argjson x "${2:-{\}}" \
+    '{iss:$iss,aud:$aud,host_public_key:$hk} + $x')"; }
+ajwt() { "$AAJWT" sign "$1" agent+jwt "{\"sub\":\"$2\",\"aud\":\"$EXEC\"}"; }
+register() { # HOSTKEY AGENTKEY BODY
+    http POST /agent/register "$(hjwt "$1" "$(jq -cn --argjson ak "$("$AAJWT" jwk "$2")" \
+        '{agent_public_key:$ak}')")" "$3"
+}
+run_echo() { http POST /capability/execute "$(ajwt "$1" "$2")" '{"capability":"echo","arguments":{"message":"x"}}'; }
+
+for k in h a1 a2 a3; do "$AAJWT" keygen >"$DIR/$k.key"; done
+HOST=$("$AAJWT" thumbprint "$DIR/h.key")
+register "$DIR/h.key" "$DIR/a1.key" '{"name":"one","capabilities":["echo","check_balance"]}'
+A1=$(jbody .agent_id)
+CODE1=$(jbody .approval.user_code)
+run aactl --json approvals list
+expect_eq "approvals list --json" 0 "$RC"
+expect_json_out() { if jq -e "$2" <<<"$OUT" >/dev/null 2>&1; then pass "$1"; else fail "$1" "$OUT"; fi; }
+expect_json_out "the pending request is listed with agent, host and capabilities" \
+    '.[0].agent_id == "'"$A1"'" and .[0].host_id == "'"$HOST"'" and .[0].capabilities == ["echo","check_balance"]'
+run aactl approvals show "$CODE1"
+expect_eq "approvals show CODE" 0 "$RC"
+expect_json_out "approvals show includes the agent" '.agent.agent_id == "'"$A1"'" and .status == "pending"'
+run aactl approvals show ZZZZ-ZZZZ
+expect_eq "approvals show of an unknown code exits 3" 3 "$RC"
+
+# Twenty approvers race on one code: exactly one wins, the others see a conflict.
+# NB: wait on these PIDs only; a bare wait would also wait for httpd.
+PIDS=()
+for i in $(seq 1 20); do
+    ( aactl approve "$CODE1" --user "racer$i" >/dev/null 2>&1; echo $? >"$AA_TMP/race.$i" ) &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+WON=$(cat "$AA_TMP"/race.* | grep -c '^0$')
+LOST=$(cat "$AA_TMP"/race.* | grep -c '^4$')
+expect_eq "twenty racing approvals: exactly one wins" "1 19" "$WON $LOST"
+run aactl --json agents show "$A1"
+expect_eq "agents show --json" 0 "$RC"
+expect_json_out "the agent is active, approved by one racer" \
+    '.status == "active" and (.user_id | startswith("racer")) and ([.grants[].status] | unique) == ["active"]'
+run_echo "$DIR/a1.key" "$A1"
+expect_http "the approved agent works" 200
+
+register "$DIR/h.key" "$DIR/a2.key" '{"name":"two","capabilities":["echo"]}'
+A2=$(jbody .agent_id)
+CODE2=$(jbody .approval.user_code)
+run aactl --json deny "$CODE2" --reason "not this one"
+expect_eq "deny --json" 0 "$RC"
+expect_json_out "deny reports the rejected agent" '.status == "denied" and .agent_status == "rejected"'
+run aactl deny "$CODE2"
+expect_eq "denying it again is a conflict (exit 4)" 4 "$RC"
+run aactl approve "$CODE2"
+expect_eq "approving a denied code is a conflict (exit 4)" 4 "$RC"
+http GET "/agent/status?agent_id=$A2" "$(hjwt "$DIR/h.key")"
+expect_json "HTTP sees the denial" '.status == "rejected"'
+
+# --- grants ---------------------------------------------------------------------------
+run aactl --json grants add "$A1" transfer_funds --constraints '{"amount":{"max":10}}' --expires 1h
+expect_eq "grants add with constraints and an expiry" 0 "$RC"
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":5}}'
+expect_http "HTTP sees the added grant at once" 200
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":50}}'
+expect_http "and its constraints" 403 constraint_violated
+run aactl grants add "$A1" echo --constraints '{"amount":{"about":1}}'
+expect_eq "grants add with an unknown operator is a usage error" 2 "$RC"
+run aactl --json grants list --agent "$A1"
+expect_eq "grants list --agent --json" 0 "$RC"
+expect_json_out "grants list shows the three grants" '(map(.capability) | sort) == ["check_balance","echo","transfer_funds"]'
+run aactl grants revoke "$A1" echo
+expect_eq "grants revoke one capability" 0 "$RC"
+run_echo "$DIR/a1.key" "$A1"
+expect_http "HTTP sees the revoked grant at once" 403 capability_not_granted
+run aactl grants revoke "$A1" echo
+expect_eq "revoking it again is a conflict" 4 "$RC"
+run aactl grants revoke agt_nobody echo
+expect_eq "grants of an unknown agent: not found" 3 "$RC"
+
+# --- agents: filters, revocation ------------------------------------------------------------
+run aactl --json agents list --status active
+expect_eq "agents list --status active --json" 0 "$RC"
+expect_json_out "the status filter" 'map(.agent_id) == ["'"$A1"'"]'
+run aactl --json agents list --capability transfer_funds
+expect_eq "agents list --capability" 0 "$RC"
+expect_json_out "the capability filter" 'map(.agent_id) == ["'"$A1"'"]'
+run aactl --json agents list --idle 1h --status active
+expect_eq "agents list --idle 1h (none idle)" 0 "$RC"
+expect_json_out "the idle filter" 'length == 0'
+run aactl agents list --host "$HOST"
+expect_eq "agents list table" 0 "$RC"
+grep -q "AGENT_ID" <<<"$OUT" && grep -q "$A1" <<<"$OUT" && pass "the table has a header and the agent" ||
+    fail "the table has a header and the agent" "$OUT"
+run aactl agents revoke --status active </dev/null
+expect_eq "revoking by filter without --yes from a script is refused" 2 "$RC"
+run aactl agents revoke "$A1"
+expect_eq "agents revoke AGENT" 0 "$RC"
+run_echo "$DIR/a1.key" "$A1"
+expect_http "HTTP sees the revocation at once" 403 agent_revoked
+run aactl agents revoke "$A1"
+expect_eq "revoking again is a conflict (exit 4)" 4 "$RC"
+run aactl agents revoke agt_nobody
+expect_eq "revoking an unknown agent: not found (exit 3)" 3 "$RC"
+
+# --- hosts: pre-register, defaults, link/unlink, revoke -------------------------------------------
+"$AAJWT" keygen >"$DIR/h2.key"
+H2=$("$AAJWT" thumbprint "$DIR/h2.key")
+"$AAJWT" jwk "$DIR/h2.key" >"$DIR/h2.jwk"
+run aactl --json hosts add --jwk-file "$DIR/h2.jwk" --user dana
+expect_eq "hosts add --jwk-file" 0 "$RC"
+run aactl hosts add --jwk '{"kty":"RSA"}'
+expect_eq "hosts add of a malformed key is a usage error" 2 "$RC"
+run aactl hosts defaults "$H2" echo
+expect_eq "hosts defaults HOST echo" 0 "$RC"
+"$AAJWT" keygen >"$DIR/b1.key"
+register "$DIR/h2.key" "$DIR/b1.key" '{"name":"b1"}'
+expect_json "the host's own defaults apply" '.status == "active" and (.agent_capability_grants | map(.capability)) == ["echo"]'
+B1=$(jbody .agent_id)
+run aactl --json hosts show "$H2"
+expect_eq "hosts show --json" 0 "$RC"
+expect_json_out "hosts show lists its agents" '.user_id == "dana" and .default_capabilities == ["echo"] and (.agents | map(.agent_id)) == ["'"$B1"'"]'
+run aactl --json hosts unlink "$H2"
+expect_eq "hosts unlink revokes its delegated agents" 0 "$RC"
+expect_json_out "unlink counts them" '.agents_revoked == 1'
+run_echo "$DIR/b1.key" "$B1"
+expect_http "HTTP sees the unlink at once" 403 agent_revoked
+run aactl hosts unlink "$H2"
+expect_eq "unlinking an unlinked host is a conflict" 4 "$RC"
+run aactl hosts link "$H2" --user erin
+expect_eq "hosts link" 0 "$RC"
+run aactl hosts link "$H2" --user frank
+expect_eq "linking it to someone else is a conflict" 4 "$RC"
+"$AAJWT" keygen >"$DIR/b2.key"
+register "$DIR/h2.key" "$DIR/b2.key" '{"name":"b2"}'
+B2=$(jbody .agent_id)
+run aactl --json hosts revoke "$H2"
+expect_eq "hosts revoke cascades" 0 "$RC"
+expect_json_out "the cascade is counted" '.agents_revoked == 1'
+run_echo "$DIR/b2.key" "$B2"
+expect_http "HTTP sees the host revocation at once" 403 agent_revoked
+run aactl hosts revoke "$H2"
+expect_eq "revoking it again is a conflict" 4 "$RC"
+run aactl hosts revoke nohost
+expect_eq "an unknown host: not found" 3 "$RC"
+run aactl --json hosts list --status revoked
+expect_eq "hosts list --json" 0 "$RC"
+expect_json_out "hosts list filters by status" 'map(.host_id) == ["'"$H2"'"]'
+
+# --- races between aactl and HTTP ---------------------------------------------------------
+"$AAJWT" keygen >"$DIR/r.key"
+register "$DIR/h.key" "$DIR/r.key" '{"name":"raced","capabilities":["echo"]}'
+R=$(jbody .agent_id)
+RCODE=$(jbody .approval.user_code)
+PIDS=()
+for i in $(seq 1 8); do
+    ( aactl approve "$RCODE" >/dev/null 2>&1; echo "a$?" >"$AA_TMP/mix.a$i" ) &
+    PIDS+=($!)
+    ( aactl deny "$RCODE" >/dev/null 2>&1; echo "d$?" >"$AA_TMP/mix.d$i" ) &
+    PIDS+=($!)
+    ( curl -s -o /dev/null -X POST "$EXEC" -H "Authorization: Bearer $(ajwt "$DIR/r.key" "$R")" \
+        -d '{"capability":"echo","arguments":{"message":"x"}}' ) &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+WINS=$(cat "$AA_TMP"/mix.* | grep -c '0$')
+expect_eq "approve and deny racing: one decision wins" 1 "$WINS"
+aactl --json agents show "$R" >"$AA_TMP/r.json"
+if jq -e '(.status == "active" and ([.grants[].status] | unique) == ["active"])
+          or (.status == "rejected" and ([.grants[].status] | unique) == ["denied"])' \
+        "$AA_TMP/r.json" >/dev/null; then
+    pass "the agent and its grants agree with the winner"
+else
+    fail "the agent and its grants agree with the winner" "$(cat "$AA_TMP/r.json")"
+fi
+
+# Revocations from aactl and HTTP at once, while the agent keeps calling.
+"$AAJWT" keygen >"$DIR/v.key"
+register "$DIR/h.key" "$DIR/v.key" '{"name":"victim","capabilities":["echo"]}'
+V=$(jbody .agent_id)
+aactl approve "$(jbody .approval.user_code)" >/dev/null
+PIDS=()
+for i in $(seq 1 6); do
+    ( aactl agents revoke "$V" >/dev/null 2>&1; echo "$?" >"$AA_TMP/rev.$i" ) &
+    PIDS+=($!)
+    ( curl -s -o /dev/null -X POST "$B/agent/revoke" -H "Authorization: Bearer $(hjwt "$DIR/h.key")" \
+        -d "{\"agent_id\":\"$V\"}" ) &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+expect_eq "racing revocations leave it revoked" revoked "$(aactl --json agents show "$V" | jq -r .status)"
+expect_eq "no aactl revocation failed for another reason" "" \
+    "$(cat "$AA_TMP"/rev.* | grep -vE '^(0|4)$' | tr -d '\n')"
+run_echo "$DIR/v.key" "$V"
+expect_http "and HTTP agrees" 403 agent_revoked
+
+# --- maintenance and statistics --------------------------------------------------------------
+"$AAJWT" keygen >"$DIR/p.key"
+register "$DIR/h.key" "$DIR/p.key" '{"name":"forgotten"}'
+P=$(jbody .agent_id)
+run aactl --json maintenance run
+expect_eq "maintenance run --json" 0 "$RC"
+expect_json_out "maintenance reports what it did" 'has("pending_agents_deleted") and has("agents_expired") and .pending_agents_deleted == 0'
+run aactl --json maintenance run --pending-older-than 0s --approvals-older-than 0
+expect_eq "maintenance with a zero threshold" 0 "$RC"
+sleep 2
+run aactl --json maintenance run --pending-older-than 1s
+expect_eq "maintenance deleting pending agents older than 1s" 0 "$RC"
+expect_json_out "the forgotten pending agent is deleted" '.pending_agents_deleted >= 1'
+run aactl agents show "$P"
+expect_eq "it is gone" 3 "$RC"
+run aactl maintenance run --pending-older-than soon
+expect_eq "maintenance with a bad duration" 2 "$RC"
+run aactl --json stats
+expect_eq "stats --json" 0 "$RC"
+expect_json_out "stats counts agents by status" '.agents >= 5 and .agents_by_status.revoked >= 2 and has("approvals_waiting")'
+
+if grep -qE 'Segmentation fault|exit signal' "$DIR/logs/error.log"; then
+    fail "no child crashed"
+else
+    pass "no child crashed"
+fi
+aa_httpd_stop
+finish
