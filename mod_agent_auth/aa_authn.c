@@ -176,10 +176,10 @@ static int parse_checked(request_rec *r, const char *typ, const char *audience, 
     return OK;
 }
 
-static int check_replay(request_rec *r, const char *scope, const aa_jwt_t *jwt)
+static int check_replay(request_rec *r, const char *scope, const aa_jwt_t *jwt, int known)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    apr_status_t rv = aa_replay_check(r, scope, jwt->jti, jwt->exp + conf->clock_skew);
+    apr_status_t rv = aa_replay_check(r, scope, jwt->jti, jwt->exp + conf->clock_skew, known);
 
     if (rv == APR_EEXIST) {
         log_rejection(r, jwt, "jti already used");
@@ -385,7 +385,7 @@ int aa_authn_agent(request_rec *r, const char *audience)
     if (err != AA_ERR_NONE)
         return aa_reply_error(r, err, message);
 
-    status = check_replay(r, apr_pstrcat(r->pool, "agent:", agent->id, NULL), jwt);
+    status = check_replay(r, apr_pstrcat(r->pool, "agent:", agent->id, NULL), jwt, 1);
     if (status != OK)
         return status;
 
@@ -555,7 +555,7 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
         return aa_reply_error(r, AA_ERR_INVALID_JWT, "The JWT signature does not verify");
     }
     status = check_replay(r, apr_pstrcat(r->pool, "host:", host ? host->id : jwt->iss, NULL),
-                          jwt);
+                          jwt, host != NULL);
     if (status != OK)
         return status;
 

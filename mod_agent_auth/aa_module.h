@@ -48,9 +48,6 @@ typedef struct {
     apr_off_t max_body;
     const char *header_prefix; /* identity headers sent to backends */
     const char *replay_spec;   /* "provider[:args]" */
-    ap_socache_provider_t *replay_provider;
-    ap_socache_instance_t *replay_cache;
-    apr_global_mutex_t *replay_mutex;
 } aa_srv_conf_t;
 
 typedef struct {
@@ -105,9 +102,13 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
 void aa_replay_register_mutex(apr_pool_t *pconf);
 apr_status_t aa_replay_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 void aa_replay_child_init(apr_pool_t *pchild, server_rec *s);
-/* APR_SUCCESS when first seen (and now recorded), APR_EEXIST on replay. */
+/*
+ * APR_SUCCESS when first seen (and now recorded), APR_EEXIST on replay.
+ * known: the token is from a registered host or agent (else the cache of
+ * first registrations, which anyone can fill, is used).
+ */
 apr_status_t aa_replay_check(request_rec *r, const char *scope, const char *jti,
-                             apr_int64_t expires);
+                             apr_int64_t expires, int known);
 
 /* aa_keys.c: JWKS keys, cached per child. */
 void aa_keys_child_init(apr_pool_t *pchild, server_rec *s);

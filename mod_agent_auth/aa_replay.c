@@ -2,14 +2,23 @@
 /*
  * aa_replay: "never accept a jti twice" across every child process, kept in
  * an httpd socache (shmcb by default; memcache or redis when several httpd
- * nodes share one database). NB: one cache serves all virtual hosts, set by
- * AgentAuthReplayCache in the main server; keys carry the issuer.
+ * nodes share one database).
+ *
+ * Two caches, so that unauthenticated traffic cannot push out what matters:
+ * one for tokens of known hosts and agents, one for the host JWTs of first
+ * registrations, which anyone can mint. NB: a cache that is full drops its
+ * oldest entries; size it (AgentAuthReplayCache) for the tokens of a 90 s
+ * window. Both caches live in the process pool and survive graceful
+ * restarts, so a restart never makes a used token valid again; changing
+ * AgentAuthReplayCache takes a full restart. One pair serves all virtual
+ * hosts; keys carry the issuer.
  */
 #include "aa_module.h"
 
 #include "http_log.h"
 #include "util_mutex.h"
 #include "ap_provider.h"
+#include "ap_mpm.h"
 
 #include "apr_strings.h"
 
@@ -18,37 +27,77 @@
 APLOG_USE_MODULE(agent_auth);
 
 #define AA_REPLAY_MUTEX "agent-auth-replay"
+#define AA_REPLAY_RETAINED "mod_agent_auth-replay"
 #define AA_REPLAY_KEY_LEN 32
+/* Room for well over 100,000 jtis in each cache. */
+#define AA_REPLAY_DEFAULT_SIZE 8388608
+
+typedef struct {
+    apr_pool_t *pool; /* child of the process pool: outlives restarts */
+    const char *spec;
+    ap_socache_instance_t *cache[2];
+    apr_global_mutex_t *mutex;
+} aa_replay_retained_t;
 
 static ap_socache_provider_t *replay_provider;
-static ap_socache_instance_t *replay_cache;
-static apr_global_mutex_t *replay_mutex;
+static aa_replay_retained_t *retained;
 
 void aa_replay_register_mutex(apr_pool_t *pconf)
 {
     ap_mutex_register(pconf, AA_REPLAY_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-static apr_status_t replay_destroy(void *data)
+static const char *provider_args(apr_pool_t *pool, const char *name, const char *args,
+                                 const char *suffix)
 {
-    server_rec *s = data;
+    if (args)
+        return apr_pstrcat(pool, args, NULL);
+    if (strcmp(name, "shmcb") != 0)
+        return NULL;
+    return apr_psprintf(pool, "%s(%d)",
+                        ap_runtime_dir_relative(pool,
+                                                apr_pstrcat(pool, "agent-auth-replay", suffix,
+                                                            NULL)),
+                        AA_REPLAY_DEFAULT_SIZE);
+}
 
-    if (replay_cache && replay_provider)
-        replay_provider->destroy(replay_cache, s);
-    replay_cache = NULL;
+static apr_status_t create_caches(server_rec *s, apr_pool_t *ptemp, const char *name,
+                                  const char *args)
+{
+    struct ap_socache_hints hints = { AA_REPLAY_KEY_LEN, 1, apr_time_from_sec(120) };
+    static const char *const names[2] = { "agent-auth-replay", "agent-auth-replay-new" };
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        const char *arg = provider_args(retained->pool, name, args, i ? "-new" : "");
+        const char *err;
+
+        err = replay_provider->create(&retained->cache[i], arg, ptemp, retained->pool);
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, AALOGNO(00002)
+                         "AgentAuthReplayCache: %s", err);
+            return APR_EGENERAL;
+        }
+        rv = replay_provider->init(retained->cache[i], names[i], &hints, s, retained->pool);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AALOGNO(00004)
+                         "cannot initialise the replay cache %s", retained->spec);
+            return rv;
+        }
+    }
     return APR_SUCCESS;
 }
 
 apr_status_t aa_replay_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s)
 {
     aa_srv_conf_t *conf = aa_srv_conf(s);
-    struct ap_socache_hints hints = { AA_REPLAY_KEY_LEN, 1, apr_time_from_sec(120) };
     const char *spec = conf->replay_spec ? conf->replay_spec : "shmcb";
     const char *sep = ap_strchr_c(spec, ':');
     const char *name = sep ? apr_pstrmemdup(ptemp, spec, sep - spec) : spec;
-    const char *err;
     apr_status_t rv;
 
+    (void)pconf;
     replay_provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
                                          AP_SOCACHE_PROVIDER_VERSION);
     if (!replay_provider) {
@@ -57,76 +106,85 @@ apr_status_t aa_replay_post_config(apr_pool_t *pconf, apr_pool_t *ptemp, server_
                      "(LoadModule socache_%s_module)", name, name);
         return APR_EGENERAL;
     }
-    err = replay_provider->create(&replay_cache, sep ? sep + 1 : NULL, ptemp, pconf);
-    if (err) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, AALOGNO(00002)
-                     "AgentAuthReplayCache: %s", err);
-        return APR_EGENERAL;
+
+    retained = ap_retained_data_get(AA_REPLAY_RETAINED);
+    if (!retained)
+        retained = ap_retained_data_create(AA_REPLAY_RETAINED, sizeof(*retained));
+    if (retained->pool && strcmp(retained->spec, spec) == 0)
+        return APR_SUCCESS; /* a graceful restart: keep what was seen */
+    if (retained->pool) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, AALOGNO(00045)
+                     "AgentAuthReplayCache changed from %s to %s; the new cache starts "
+                     "empty", retained->spec, spec);
+        apr_pool_destroy(retained->pool);
     }
-    rv = ap_global_mutex_create(&replay_mutex, NULL, AA_REPLAY_MUTEX, NULL, s, pconf, 0);
+
+    apr_pool_create(&retained->pool, s->process->pool);
+    retained->spec = apr_pstrdup(retained->pool, spec);
+    rv = ap_global_mutex_create(&retained->mutex, NULL, AA_REPLAY_MUTEX, NULL, s,
+                                retained->pool, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AALOGNO(00003)
                      "cannot create the replay cache mutex");
         return rv;
     }
-    rv = replay_provider->init(replay_cache, "agent-auth-replay", &hints, s, pconf);
+    rv = create_caches(s, ptemp, name, sep ? sep + 1 : NULL);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AALOGNO(00004)
-                     "cannot initialise the replay cache %s", spec);
-        return rv;
+        apr_pool_destroy(retained->pool);
+        retained->pool = NULL;
     }
-    apr_pool_cleanup_register(pconf, s, replay_destroy, apr_pool_cleanup_null);
-    return APR_SUCCESS;
+    return rv;
 }
 
 void aa_replay_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
-    if (!replay_mutex)
+    if (!retained || !retained->mutex)
         return;
-    rv = apr_global_mutex_child_init(&replay_mutex, apr_global_mutex_lockfile(replay_mutex),
-                                     pchild);
+    rv = apr_global_mutex_child_init(&retained->mutex,
+                                     apr_global_mutex_lockfile(retained->mutex), pchild);
     if (rv != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, AALOGNO(00005)
                      "cannot reopen the replay cache mutex in a child");
 }
 
 apr_status_t aa_replay_check(request_rec *r, const char *scope, const char *jti,
-                             apr_int64_t expires)
+                             apr_int64_t expires, int known)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    unsigned char key[AA_REPLAY_KEY_LEN];
+    ap_socache_instance_t *cache;
     unsigned char seen[4];
     unsigned int seenlen = sizeof(seen);
     const char *material, *digest;
-    unsigned char *raw;
-    apr_size_t rawlen;
+    unsigned char *key;
+    apr_size_t keylen;
     apr_status_t rv;
 
-    if (!replay_cache || !replay_mutex)
+    if (!retained || !retained->pool || !replay_provider)
         return APR_EGENERAL;
+    cache = retained->cache[known ? 0 : 1];
 
     /* Fixed-size keys: a hash of issuer, scope and jti. */
     material = apr_pstrcat(r->pool, conf->issuer, "\n", scope, "\n", jti, NULL);
     digest = aa_sha256_b64url(r->pool, material, strlen(material));
-    if (aa_b64url_decode(r->pool, digest, strlen(digest), &raw, &rawlen) != APR_SUCCESS)
+    if (aa_b64url_decode(r->pool, digest, strlen(digest), &key, &keylen) != APR_SUCCESS
+        || keylen != AA_REPLAY_KEY_LEN)
         return APR_EGENERAL;
-    memcpy(key, raw, sizeof(key));
 
-    rv = apr_global_mutex_lock(replay_mutex);
+    rv = apr_global_mutex_lock(retained->mutex);
     if (rv != APR_SUCCESS)
         return rv;
-    rv = replay_provider->retrieve(replay_cache, r->server, key, sizeof(key), seen, &seenlen,
+    rv = replay_provider->retrieve(cache, r->server, key, (unsigned int)keylen, seen, &seenlen,
                                    r->pool);
     if (rv == APR_SUCCESS) {
         rv = APR_EEXIST;
     }
     else {
         seen[0] = 1;
-        rv = replay_provider->store(replay_cache, r->server, key, sizeof(key),
+        rv = replay_provider->store(cache, r->server, key, (unsigned int)keylen,
                                     apr_time_from_sec(expires), seen, 1, r->pool);
     }
-    apr_global_mutex_unlock(replay_mutex);
+    apr_global_mutex_unlock(retained->mutex);
     return rv;
 }

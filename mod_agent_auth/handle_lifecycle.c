@@ -514,7 +514,7 @@ int aa_handle_introspect(request_rec *r)
         return reply_inactive(r);
     /* Same jti scope as the API: a token is good for one use anywhere. */
     if (aa_replay_check(r, apr_pstrcat(r->pool, "agent:", agent->id, NULL), jwt->jti,
-                        jwt->exp + conf->clock_skew) != APR_SUCCESS)
+                        jwt->exp + conf->clock_skew, 1) != APR_SUCCESS)
         return reply_inactive(r);
 
     db = aa_dbd_acquire(r);

@@ -186,6 +186,12 @@ expect_http "execute echo" 200
 expect_json "the backend's reply comes back as data" '.data == {"echo":"hello, agent"}'
 http POST /capability/execute "$TOKEN" '{"capability":"echo","arguments":{"message":"again"}}'
 expect_http "a replayed jti is refused" 401 invalid_jwt
+if aa_httpd_reload; then
+    http POST /capability/execute "$TOKEN" '{"capability":"echo","arguments":{"message":"again"}}'
+    expect_http "a graceful restart does not forget used jtis" 401 invalid_jwt
+else
+    fail "graceful restart"
+fi
 
 http POST /capability/execute "$(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$EXEC_AUD")" \
     '{"capability":"check_balance","arguments":{"account_id":"acc_1"}}'
