@@ -398,6 +398,9 @@ int aa_handle_register(request_rec *r)
     if ((status = aa_authn_host(r, 1, &host, &jwt, &host_key)) != OK
         || (status = agent_key(r, jwt, &key, &agent_jwks_url)) != OK)
         return status;
+    if (strcmp(key->thumbprint, host_key->thumbprint) == 0)
+        return aa_reply_error(r, AA_ERR_INVALID_PUBLIC_KEY,
+                              "The agent key must not be the host key");
     if (host && strcmp(host->status, AA_ST_ACTIVE) != 0
         && strcmp(host->status, AA_ST_PENDING) != 0)
         return aa_reply_error(r, strcmp(host->status, AA_ST_REJECTED) == 0

@@ -65,6 +65,12 @@ apr_status_t aa_ed25519_verify(const unsigned char pk[AA_ED25519_PUBLIC_BYTES],
     return APR_SUCCESS;
 }
 
+int aa_ed25519_public_key_usable(const unsigned char pk[AA_ED25519_PUBLIC_BYTES])
+{
+    /* On the curve, in the main subgroup, not of small order. */
+    return crypto_core_ed25519_is_valid_point(pk) == 1;
+}
+
 apr_status_t aa_ed25519_seed_keypair(const unsigned char seed[AA_ED25519_SEED_BYTES],
                                      unsigned char pk[AA_ED25519_PUBLIC_BYTES],
                                      unsigned char sk[AA_ED25519_SECRET_BYTES])

@@ -40,6 +40,12 @@ apr_status_t aa_ed25519_verify(const unsigned char pk[AA_ED25519_PUBLIC_BYTES],
                                const void *msg, apr_size_t len,
                                const unsigned char sig[AA_ED25519_SIG_BYTES]);
 
+/*
+ * 1 when pk is a point a signature could ever verify under: small-order
+ * and off-curve keys (which libsodium refuses at verification) are 0.
+ */
+int aa_ed25519_public_key_usable(const unsigned char pk[AA_ED25519_PUBLIC_BYTES]);
+
 /* Derive a key pair from a 32-byte seed (used by tests and the test client). */
 apr_status_t aa_ed25519_seed_keypair(const unsigned char seed[AA_ED25519_SEED_BYTES],
                                      unsigned char pk[AA_ED25519_PUBLIC_BYTES],

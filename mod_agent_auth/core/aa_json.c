@@ -88,6 +88,94 @@ static int has_single_quote_outside_strings(const char *text, apr_size_t len)
     return 0;
 }
 
+/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static int utf8_valid(const unsigned char *p, apr_size_t len)
+{
+    apr_size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = p[i];
+        apr_size_t n, k;
+        unsigned int cp;
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        }
+        else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        }
+        else {
+            return 0;
+        }
+        for (k = 1; k <= n; k++) {
+            if (i + k >= len || (p[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF
+            || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+/*
+ * What json-c lets through but JSON (RFC 8259) does not, and what the rest
+ * of the code must never see: NaN and infinities, and strings with an
+ * embedded NUL (every caller reads strings as C strings). Numbers are also
+ * set to serialise from their value: what a backend receives is then exactly
+ * what the constraints were checked against, not the client's spelling.
+ */
+static const char *json_unsafe(json_object *v, int depth)
+{
+    switch (json_object_get_type(v)) {
+    case json_type_double:
+        if (!isfinite(json_object_get_double(v)))
+            return "NaN and Infinity are not JSON";
+        json_object_set_serializer(v, NULL, NULL, NULL);
+        return NULL;
+    case json_type_string:
+        if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+            return "strings may not contain NUL characters";
+        return NULL;
+    case json_type_array: {
+        size_t i, n = json_object_array_length(v);
+
+        for (i = 0; i < n; i++) {
+            const char *why = json_unsafe(json_object_array_get_idx(v, i), depth + 1);
+
+            if (why)
+                return why;
+        }
+        return NULL;
+    }
+    case json_type_object: {
+        json_object_object_foreach(v, key, member)
+        {
+            const char *why = json_unsafe(member, depth + 1);
+
+            (void)key;
+            if (why)
+                return why;
+        }
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
 apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
                            int dup_check, aa_json_t **value, const char **errstr)
 {
@@ -98,6 +186,10 @@ apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
 
     if (len > (apr_size_t)INT32_MAX) {
         *errstr = "document too large";
+        return APR_EINVAL;
+    }
+    if (!utf8_valid((const unsigned char *)text, len)) {
+        *errstr = "the text is not valid UTF-8";
         return APR_EINVAL;
     }
     if (has_single_quote_outside_strings(text, len)) {
@@ -141,6 +233,15 @@ apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
         json_object_put(parsed);
         *errstr = "duplicate member name";
         return APR_EINVAL;
+    }
+    {
+        const char *why = json_unsafe(parsed, 0);
+
+        if (why) {
+            json_object_put(parsed);
+            *errstr = why;
+            return APR_EINVAL;
+        }
     }
     *value = own(pool, parsed);
     return APR_SUCCESS;

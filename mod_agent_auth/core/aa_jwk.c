@@ -60,6 +60,10 @@ apr_status_t aa_jwk_parse(apr_pool_t *pool, const aa_json_t *obj, aa_jwk_t **jwk
         *errstr = "public key x must be 32 bytes of base64url";
         return APR_EINVAL;
     }
+    if (!aa_ed25519_public_key_usable(raw)) {
+        *errstr = "public key x is not a usable Ed25519 point (small order or off the curve)";
+        return APR_EINVAL;
+    }
     switch (aa_json_get_str(obj, "kid", &kid)) {
     case APR_SUCCESS:
     case APR_NOTFOUND:
