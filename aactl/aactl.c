@@ -22,9 +22,11 @@
 
 static const aactl_cmd_t aactl_cmds[] = {
     { "approve", NULL, aactl_approve, 1,
-      "CODE [--user USER] [--trust] [--capabilities A,B [--reason TEXT]]",
-      "approve a device code; --trust links the host to USER for its next agents;\n"
-      "      --capabilities approves only those, denying the rest" },
+      "CODE [--user USER] [--trust|--no-trust] [--capabilities A,B [--reason TEXT]]",
+      "approve a device code. Approving a delegated agent of a new host links the\n"
+      "      host to USER (its next agents get the defaults at once) unless --no-trust;\n"
+      "      --trust links an already known host too. --capabilities approves only\n"
+      "      those, denying the rest" },
     { "deny", NULL, aactl_deny, 1, "CODE [--user USER] [--reason TEXT]",
       "deny a device code: pending grants denied, a pending agent rejected" },
     { "approvals", "list", aactl_approvals_list, 1, "[--json]",

@@ -130,13 +130,15 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
     aa_lifetimes_t lt;
     aa_resolution_t res;
     apr_status_t rv;
-    int i, trust = 0;
+    int i, trust = AA_TRUST_DEFAULT;
 
     for (i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
             user = argv[++i];
         else if (strcmp(argv[i], "--trust") == 0)
-            trust = 1;
+            trust = AA_TRUST_YES;
+        else if (strcmp(argv[i], "--no-trust") == 0)
+            trust = AA_TRUST_NO;
         else if (strcmp(argv[i], "--capabilities") == 0 && i + 1 < argc)
             only = split_names(ctx->pool, argv[++i]);
         else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)

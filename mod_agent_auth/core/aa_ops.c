@@ -420,6 +420,10 @@ apr_status_t aa_ops_approve_some(apr_pool_t *pool, aa_db_t *db, const char *type
         return rv;
 
     rv = load_pending(pool, db, typed, now, out, errstr);
+    if (rv == APR_SUCCESS && trust_host == AA_TRUST_DEFAULT)
+        trust_host = strcmp(out->agent->mode, AA_MODE_DELEGATED) == 0
+                     && strcmp(out->host->status, AA_ST_PENDING) == 0
+                     && !*out->host->user_id;
     if (rv == APR_SUCCESS && trust_host && strcmp(out->agent->mode, AA_MODE_AUTONOMOUS) == 0) {
         /* Linking claims autonomous agents (§2.10): this one would be claimed. */
         *errstr = "an autonomous agent's approval cannot trust (link) its host";

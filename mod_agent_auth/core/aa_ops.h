@@ -8,6 +8,12 @@
 
 #include "aa_store.h"
 
+/* Whether approving links (trusts) the host for the approving user. */
+#define AA_TRUST_NO 0
+#define AA_TRUST_YES 1
+/* §2.9: approving a delegated agent's first registration links its new host. */
+#define AA_TRUST_DEFAULT 2
+
 /* Returned when the record is no longer in a state that allows the change. */
 #define AA_ECONFLICT APR_EEXIST
 

@@ -289,7 +289,7 @@ expect_http "and HTTP agrees" 403 agent_revoked
 
 # --- maintenance and statistics --------------------------------------------------------------
 "$AAJWT" keygen >"$DIR/p.key"
-register "$DIR/h.key" "$DIR/p.key" '{"name":"forgotten"}'
+register "$DIR/h.key" "$DIR/p.key" '{"name":"forgotten","capabilities":["echo"]}'
 P=$(jbody .agent_id)
 run aactl --json maintenance run
 expect_eq "maintenance run --json" 0 "$RC"

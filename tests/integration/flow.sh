@@ -168,8 +168,8 @@ aactl approve "$FIRST_CODE" >/dev/null 2>&1
 expect_eq "a superseded code no longer approves (exit 4)" 4 $?
 aactl approve NOPE-NOPE >/dev/null 2>&1
 expect_eq "an unknown code is not found (exit 3)" 3 $?
-aactl approve "$(tr 'A-Z' 'a-z' <<<"$CODE" | tr -d -)" --user alice --trust >"$AA_TMP/approve.out" 2>&1
-expect_eq "aactl approve CODE succeeds (lower case, no dash)" 0 $?
+aactl approve "$(tr 'A-Z' 'a-z' <<<"$CODE" | tr -d -)" --user alice >"$AA_TMP/approve.out" 2>&1
+expect_eq "aactl approve CODE succeeds (lower case, no dash; links the new host, §2.9)" 0 $?
 aactl approve "$CODE" --user alice >/dev/null 2>&1
 expect_eq "approving twice is a conflict (exit 4)" 4 $?
 
