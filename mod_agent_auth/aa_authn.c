@@ -150,7 +150,12 @@ static apr_status_t check_claims(request_rec *r, const aa_jwt_t *jwt, const char
     policy.naudiences = naudiences;
     policy.skew = conf->clock_skew;
     policy.max_lifetime = conf->jwt_max_lifetime;
-    return aa_jwt_check_claims(jwt, &policy, aa_now(), errstr);
+    if (aa_jwt_check_claims(jwt, &policy, aa_now(), errstr) == APR_SUCCESS)
+        return APR_SUCCESS;
+    /* The expected audience is public (discovery); saying it saves a debugging round. */
+    if (strstr(*errstr, " aud "))
+        *errstr = apr_psprintf(r->pool, "%s; expected %s", *errstr, audiences[0]);
+    return APR_EINVAL;
 }
 
 /* Parse and check claims; on failure the 401 is already written. */

@@ -358,8 +358,10 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
         conf->provider_name = AA_DEFAULT_PROVIDER_NAME;
     if (!conf->description)
         conf->description = AA_DEFAULT_DESCRIPTION;
-    if (!conf->approval_uri)
+    if (!conf->approval_uri) {
         conf->approval_uri = apr_pstrcat(pool, conf->issuer, "/device", NULL);
+        conf->serve_device_page = 1;
+    }
     if (conf->approval_ttl == AA_UNSET)
         conf->approval_ttl = AA_DEFAULT_APPROVAL_TTL;
     if (conf->approval_interval == AA_UNSET)

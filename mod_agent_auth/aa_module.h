@@ -33,6 +33,7 @@ typedef struct {
     int mode_delegated;               /* -1 unset */
     int mode_autonomous;
     const char *approval_uri;
+    int serve_device_page; /* approval_uri is our own default page */
     apr_int64_t approval_ttl;
     apr_int64_t approval_interval;
     apr_int64_t jwt_max_lifetime;
@@ -69,6 +70,7 @@ typedef enum {
     AA_EP_HOST_REVOKE,
     AA_EP_HOST_ROTATE_KEY,
     AA_EP_INTROSPECT,
+    AA_EP_DEVICE_PAGE,
     AA_EP_UNIMPLEMENTED
 } aa_endpoint_e;
 
@@ -160,6 +162,7 @@ int aa_handle_rotate_key(request_rec *r);
 int aa_handle_host_revoke(request_rec *r);
 int aa_handle_host_rotate_key(request_rec *r);
 int aa_handle_introspect(request_rec *r);
+int aa_handle_device_page(request_rec *r);
 aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code);
 aa_json_t *aa_agent_status_json(request_rec *r, const aa_agent_t *agent,
                                 apr_array_header_t *grants);

@@ -40,6 +40,11 @@ static aa_endpoint_e match(const aa_srv_conf_t *conf, const char *uri)
     apr_size_t plen = strlen(conf->issuer_path);
     const aa_route_t *route;
 
+    /* The default verification page, unless AgentAuthApprovalURI points elsewhere. */
+    if (conf->serve_device_page && strncmp(uri, conf->issuer_path, plen) == 0
+        && strcmp(uri + plen, "/device") == 0)
+        return AA_EP_DEVICE_PAGE;
+
     /* Discovery also answers at the host root, where clients look first. */
     if (strcmp(uri, "/.well-known/agent-configuration") == 0)
         return AA_EP_DISCOVERY;
@@ -100,6 +105,7 @@ int aa_handler(request_rec *r)
     case AA_EP_CAP_LIST:
     case AA_EP_CAP_DESCRIBE:
     case AA_EP_STATUS:
+    case AA_EP_DEVICE_PAGE:
         if (!method_is(r, M_GET))
             return aa_reply_error(r, AA_ERR_METHOD_NOT_ALLOWED, NULL);
         break;
@@ -132,6 +138,8 @@ int aa_handler(request_rec *r)
         return aa_handle_cap_describe(r);
     case AA_EP_STATUS:
         return aa_handle_status(r);
+    case AA_EP_DEVICE_PAGE:
+        return aa_handle_device_page(r);
     case AA_EP_CAP_EXECUTE:
         return aa_handle_execute(r);
     case AA_EP_REGISTER:

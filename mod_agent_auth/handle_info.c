@@ -341,3 +341,34 @@ int aa_handle_status(request_rec *r)
         return aa_reply_db_error(r, errstr);
     return aa_reply_json(r, HTTP_OK, aa_agent_status_json(r, agent, grants));
 }
+
+/*
+ * The default verification_uri. This server has no login of its own, so the
+ * page tells the person what to do instead of pretending to approve: give
+ * the code to an administrator, who runs aactl approve CODE (or point
+ * AgentAuthApprovalURI at your own approval page on the same database).
+ */
+int aa_handle_device_page(request_rec *r)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *code = query_str(r, "user_code");
+    const char *page;
+
+    page = apr_pstrcat(r->pool,
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        "<title>Approve an agent</title></head><body>\n"
+        "<h1>Approve an agent for ", ap_escape_html(r->pool, conf->provider_name), "</h1>\n"
+        "<p>An AI agent asks for access and showed you this code:</p>\n<p><code>",
+        code ? ap_escape_html(r->pool, code) : "XXXX-XXXX", "</code></p>\n"
+        "<p>This service is approved by its administrators. Give them the code; "
+        "they approve it with:</p>\n<pre>aactl approve ",
+        code ? ap_escape_html(r->pool, code) : "CODE", "</pre>\n"
+        "<p>Only approve agents you started yourself.</p>\n</body></html>\n", NULL);
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "Content-Security-Policy", "default-src 'none'");
+    ap_set_content_length(r, strlen(page));
+    if (!r->header_only)
+        ap_rputs(page, r);
+    return OK;
+}

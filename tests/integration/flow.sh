@@ -40,7 +40,6 @@ AgentAuthIssuer http://127.0.0.1:@PORT@
 AgentAuthProviderName test-bank
 AgentAuthCapabilities $HERE/capabilities.json
 AgentAuthHostDefaultCapabilities check_balance whoami
-AgentAuthApprovalURI http://127.0.0.1:@PORT@/device
 ScriptAlias /backend/demo $AA_DEMO_BACKEND
 ScriptAlias /backend/whoami $HERE/whoami.cgi
 <Location /backend>
@@ -178,6 +177,14 @@ expect_json "the agent is active with active grants" \
     '.status == "active" and .user_id == "alice"
      and ([.agent_capability_grants[].status] | unique) == ["active"]
      and (.agent_capability_grants[] | select(.capability == "echo") | .input.required) == ["message"]'
+
+http GET "/device?user_code=<b>x</b>"
+expect_eq "without AgentAuthApprovalURI the verification page is served" 200 "$STATUS"
+if grep -q "aactl approve &lt;b&gt;x&lt;/b&gt;" <<<"$BODY"; then
+    pass "the page tells what to do, with the code escaped"
+else
+    fail "the page tells what to do, with the code escaped" "$BODY"
+fi
 
 # --- execution ----------------------------------------------------------------
 TOKEN=$(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$EXEC_AUD")
