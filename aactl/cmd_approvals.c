@@ -154,6 +154,10 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
         ctx->errstr = "approve: which code? (the user code shown to the agent's user)";
         return AACTL_USAGE;
     }
+    if (only && only->nelts == 0) {
+        ctx->errstr = "approve: --capabilities names none; to refuse them all, use deny";
+        return AACTL_USAGE;
+    }
     if (!user)
         user = default_user();
     aactl_lifetimes(&ctx->conf, &lt);

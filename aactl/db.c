@@ -8,6 +8,7 @@
 #include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <unistd.h>
 
 /*
@@ -26,7 +27,8 @@ static int become_sqlite_owner(aactl_ctx_t *ctx, const char *path)
         return AACTL_OK;
     if (st.st_uid == 0)
         return AACTL_OK;
-    if (setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0) {
+    /* Drop root's supplementary groups too, or the files could still be its. */
+    if (setgroups(0, NULL) != 0 || setgid(st.st_gid) != 0 || setuid(st.st_uid) != 0) {
         ctx->errstr = apr_psprintf(ctx->pool, "cannot switch to the owner of %s: %s", path,
                                    strerror(errno));
         return AACTL_FAILURE;

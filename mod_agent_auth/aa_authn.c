@@ -465,7 +465,8 @@ static int rotated_jwks_host(request_rec *r, aa_db_t *db, const aa_jwt_t *jwt, c
     int status;
 
     rv = aa_store_host_by_jwks_url(r->pool, db, url, host, &errstr);
-    if (rv == APR_NOTFOUND) {
+    /* Byte for byte: a database collation must not match another URL. */
+    if (rv == APR_NOTFOUND || (rv == APR_SUCCESS && strcmp((*host)->jwks_url, url) != 0)) {
         *host = NULL;
         return OK;
     }
@@ -511,6 +512,11 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
     if (aa_json_get_str(jwt->claims, "host_jwks_url", &jwks_url) == APR_EINVAL)
         return aa_reply_error(r, AA_ERR_INVALID_JWT, "host_jwks_url must be a string");
     has_inline = aa_json_get(jwt->claims, "host_public_key", &inline_key) == APR_SUCCESS;
+    if (has_inline && jwks_url) {
+        log_rejection(r, jwt, "both host_public_key and host_jwks_url");
+        return aa_reply_error(r, AA_ERR_INVALID_JWT,
+                              "A host JWT carries host_public_key or host_jwks_url, not both");
+    }
     db = aa_dbd_acquire(r);
     if (!db)
         return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);

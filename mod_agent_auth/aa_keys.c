@@ -88,6 +88,39 @@ static const aa_jwk_t *lookup(const jwks_entry_t *e, const char *kid, const char
     return NULL;
 }
 
+/*
+ * Make room, preferring an entry that never held keys (a failed or bogus
+ * URL anyone can send), so junk cannot crowd out the keys in use.
+ * NB: the hash key and entry stay in cache_pool until the child exits;
+ * that is bounded by the number of evictions, which AA_JWKS_CACHE_MAX and
+ * the refresh interval keep small.
+ */
+static void evict_one(void)
+{
+    apr_hash_index_t *hi;
+    const void *victim = NULL;
+
+    for (hi = apr_hash_first(NULL, cache); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        void *val;
+        jwks_entry_t *e;
+
+        apr_hash_this(hi, &key, NULL, &val);
+        e = val;
+        if (!victim || !e->keys)
+            victim = key;
+        if (!e->keys)
+            break;
+    }
+    if (victim) {
+        jwks_entry_t *e = apr_hash_get(cache, victim, APR_HASH_KEY_STRING);
+
+        if (e && e->pool)
+            apr_pool_destroy(e->pool);
+        apr_hash_set(cache, victim, APR_HASH_KEY_STRING, NULL);
+    }
+}
+
 static void fetch_into_cache(request_rec *r, const char *url)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
@@ -103,13 +136,14 @@ static void fetch_into_cache(request_rec *r, const char *url)
     rv = aa_jwks_fetch(r->pool, url, &opts, &body, &len, &errstr);
     lock();
     e = apr_hash_get(cache, url, APR_HASH_KEY_STRING);
-    if (!e && apr_hash_count(cache) < AA_JWKS_CACHE_MAX) {
+    if (!e && apr_hash_count(cache) >= AA_JWKS_CACHE_MAX)
+        evict_one();
+    if (!e) {
         e = apr_pcalloc(cache_pool, sizeof(*e));
         apr_hash_set(cache, apr_pstrdup(cache_pool, url), APR_HASH_KEY_STRING, e);
     }
-    if (e)
-        e->attempted = apr_time_now();
-    if (rv == APR_SUCCESS && e) {
+    e->attempted = apr_time_now();
+    if (rv == APR_SUCCESS) {
         apr_pool_create(&pool, cache_pool);
         rv = aa_jwks_parse(pool, body, len, &keys, &errstr);
         if (rv == APR_SUCCESS) {
@@ -126,7 +160,7 @@ static void fetch_into_cache(request_rec *r, const char *url)
     unlock();
     if (rv != APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AALOGNO(00041)
-                      "JWKS %.200s unusable: %s", url, errstr ? errstr : "no cache room");
+                      "JWKS %.200s unusable: %s", url, errstr ? errstr : "unknown error");
 }
 
 apr_status_t aa_keys_jwks_find(request_rec *r, const char *url, const char *kid,

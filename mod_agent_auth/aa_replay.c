@@ -177,6 +177,13 @@ apr_status_t aa_replay_check(request_rec *r, const char *scope, const char *jti,
         return rv;
     rv = replay_provider->retrieve(cache, r->server, key, (unsigned int)keylen, seen, &seenlen,
                                    r->pool);
+    /* A first registration's token, seen while its host was unknown, is in
+     * the other cache: it must not pass once that host exists. */
+    if (rv != APR_SUCCESS && known) {
+        seenlen = sizeof(seen);
+        rv = replay_provider->retrieve(retained->cache[1], r->server, key,
+                                       (unsigned int)keylen, seen, &seenlen, r->pool);
+    }
     if (rv == APR_SUCCESS) {
         rv = APR_EEXIST;
     }

@@ -64,16 +64,19 @@ int aa_reply_error(request_rec *r, aa_err_e err, const char *message)
     return aa_reply_error_with(r, err, message, NULL, NULL);
 }
 
-/* Read the whole body, refusing more than limit bytes. */
+/*
+ * Read the whole body, refusing more than limit bytes. Memory grows with
+ * what arrives, not with the limit, so small requests stay small.
+ */
 static int read_body(request_rec *r, apr_off_t limit, char **out, apr_size_t *outlen)
 {
     apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    char *buf = apr_palloc(r->pool, (apr_size_t)limit + 1);
-    apr_size_t len = 0;
+    apr_bucket_brigade *all = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_off_t total = 0;
+    apr_bucket *b;
     int seen_eos = 0;
 
     do {
-        apr_bucket *b;
         apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
                                          APR_BLOCK_READ, HUGE_STRING_LEN);
 
@@ -82,28 +85,24 @@ static int read_body(request_rec *r, apr_off_t limit, char **out, apr_size_t *ou
                           "reading the request body failed");
             return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
         }
-        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-             b = APR_BUCKET_NEXT(b)) {
-            const char *data;
-            apr_size_t n;
-
-            if (APR_BUCKET_IS_EOS(b)) {
-                seen_eos = 1;
-                break;
-            }
-            if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ) != APR_SUCCESS)
+        /* Filters may reuse their buffers: keep the data in the request pool. */
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+            seen_eos |= APR_BUCKET_IS_EOS(b);
+            if (apr_bucket_setaside(b, r->pool) != APR_SUCCESS)
                 return HTTP_BAD_REQUEST;
-            if (len + n > (apr_size_t)limit)
-                return HTTP_REQUEST_ENTITY_TOO_LARGE;
-            memcpy(buf + len, data, n);
-            len += n;
         }
-        apr_brigade_cleanup(bb);
+        APR_BRIGADE_CONCAT(all, bb);
+        if (apr_brigade_length(all, 1, &total) != APR_SUCCESS)
+            return HTTP_BAD_REQUEST;
+        if (total > limit)
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
     } while (!seen_eos);
 
-    buf[len] = '\0';
-    *out = buf;
-    *outlen = len;
+    if (apr_brigade_pflatten(all, out, outlen, r->pool) != APR_SUCCESS)
+        return HTTP_BAD_REQUEST;
+    /* NUL-terminated for the parser's convenience. */
+    *out = apr_pstrmemdup(r->pool, *out, *outlen);
+    apr_brigade_destroy(all);
     return OK;
 }
 

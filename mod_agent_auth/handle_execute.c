@@ -202,9 +202,11 @@ static int jwt_allows(const aa_jwt_t *jwt, const char *capability)
  * satisfy. When grants exist but none is satisfied, the first constrained
  * one explains why (violations or unknown operators).
  */
-static int check_grants(request_rec *r, const aa_agent_t *agent, const char *capability,
+static int check_grants(request_rec *r, const aa_agent_t *agent, const aa_cap_t *cap,
                         const aa_json_t *args)
 {
+    const char *capability = cap->name;
+    aa_json_t *imposed = aa_parse_stored(r, cap->constraints);
     apr_array_header_t *grants;
     const char *errstr = NULL;
     aa_json_t *violations = NULL, *unknown = NULL;
@@ -228,7 +230,12 @@ static int check_grants(request_rec *r, const aa_agent_t *agent, const char *cap
         if (g->expires_at && g->expires_at <= now)
             continue;
         usable = 1;
-        rv = aa_constraints_evaluate(r->pool, aa_parse_stored(r, g->constraints), args, &v, &u);
+        /* What the file imposes holds for every grant, however it was made. */
+        rv = aa_constraints_evaluate(r->pool,
+                                     aa_constraints_intersect(r->pool,
+                                                              aa_parse_stored(r, g->constraints),
+                                                              imposed),
+                                     args, &v, &u);
         if (rv == APR_SUCCESS)
             return OK;
         if (first == APR_SUCCESS) {
@@ -293,8 +300,13 @@ static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_capture_ctx_t *
 
         /* A backend may refuse in the spec's own format; pass that on. */
         if (backend_status >= 400 && backend_status < 500
-            && aa_json_get_str(data, "error", &code) == APR_SUCCESS)
+            && aa_json_get_str(data, "error", &code) == APR_SUCCESS) {
+            const char *message;
+
+            if (aa_json_get_str(data, "message", &message) != APR_SUCCESS)
+                aa_json_set_str(r->pool, data, "message", "The capability refused the request");
             return aa_reply_json(r, backend_status, data);
+        }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00024)
                       "backend %s of %s failed with status %d", cap->backend, cap->name,
                       backend_status);
@@ -338,7 +350,7 @@ int aa_handle_execute(request_rec *r)
     if (!args || !aa_json_is(args, AA_JSON_OBJECT))
         args = aa_json_object(r->pool);
     /* Constraints first: a missing constrained field is a violation (403). */
-    if ((status = check_grants(r, req->agent, cap->name, args)) != OK
+    if ((status = check_grants(r, req->agent, cap, args)) != OK
         || (status = check_input(r, cap, args)) != OK)
         return status;
 

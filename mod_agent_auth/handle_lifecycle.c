@@ -269,7 +269,7 @@ int aa_handle_revoke(request_rec *r)
     apr_status_t rv;
     int status;
 
-    if ((status = owned_agent(r, 1, &host, &body, &db, &agent)) != OK)
+    if ((status = owned_agent(r, 0, &host, &body, &db, &agent)) != OK)
         return status;
     rv = aa_ops_agent_revoke(r->pool, db, agent->id, aa_now(), &errstr);
     /* Revoking twice is no error: the agent is revoked either way. */
@@ -294,8 +294,9 @@ int aa_handle_host_revoke(request_rec *r)
     apr_status_t rv;
     int status, revoked = 0;
 
+    /* §4.5.1: a pending host may only register (and poll its status). */
     if ((status = aa_authn_host(r, 0, &host, &jwt, NULL)) != OK
-        || (status = aa_host_usable(r, host, 1)) != OK)
+        || (status = aa_host_usable(r, host, 0)) != OK)
         return status;
     db = aa_dbd_acquire(r);
     if (!db)
@@ -352,6 +353,9 @@ int aa_handle_rotate_key(request_rec *r)
     if (*agent->jwks_url)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
                               "JWKS agents rotate by publishing a new key at their JWKS URL");
+    if (strcmp(key->thumbprint, host->key_thumbprint) == 0)
+        return aa_reply_error(r, AA_ERR_INVALID_PUBLIC_KEY,
+                              "The agent key must not be the host key");
     rv = aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &other, &errstr);
     if (rv == APR_SUCCESS)
         return aa_reply_error(r, AA_ERR_AGENT_EXISTS,
@@ -384,7 +388,7 @@ int aa_handle_host_rotate_key(request_rec *r)
 
     if ((status = aa_read_json_body(r, &body)) != OK
         || (status = aa_authn_host(r, 0, &host, &jwt, NULL)) != OK
-        || (status = aa_host_usable(r, host, 1)) != OK
+        || (status = aa_host_usable(r, host, 0)) != OK
         || (status = new_public_key(r, body, &key)) != OK)
         return status;
     if (*host->jwks_url)

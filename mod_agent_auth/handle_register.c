@@ -429,6 +429,11 @@ int aa_handle_register(request_rec *r)
             && rv == APR_SUCCESS)
             rv = APR_EGENERAL;
     }
+    /* A concurrent registration of the same key won the unique index. */
+    if (rv != APR_SUCCESS && rv != APR_EEXIST
+        && aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &agent, &errstr)
+               == APR_SUCCESS)
+        rv = APR_EEXIST;
     if (rv == APR_EEXIST)
         return aa_reply_error(r, AA_ERR_AGENT_EXISTS, NULL);
     if (rv != APR_SUCCESS) {

@@ -16,7 +16,7 @@ CREATE TABLE aa_hosts (
     updated_at BIGINT NOT NULL,
     activated_at BIGINT NOT NULL,
     last_used_at BIGINT NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE aa_agents (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -34,7 +34,7 @@ CREATE TABLE aa_agents (
     activated_at BIGINT NOT NULL,
     last_used_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE aa_grants (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -48,7 +48,7 @@ CREATE TABLE aa_grants (
     expires_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE aa_approvals (
     id VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -64,11 +64,11 @@ CREATE TABLE aa_approvals (
     expires_at BIGINT NOT NULL,
     resolved_at BIGINT NOT NULL,
     resolved_by VARCHAR(255) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE INDEX aa_hosts_thumbprint ON aa_hosts (key_thumbprint);
 
-CREATE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint);
+CREATE UNIQUE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint);
 
 CREATE INDEX aa_grants_agent ON aa_grants (agent_id, capability);
 

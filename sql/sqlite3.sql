@@ -68,7 +68,7 @@ CREATE TABLE aa_approvals (
 
 CREATE INDEX aa_hosts_thumbprint ON aa_hosts (key_thumbprint);
 
-CREATE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint);
+CREATE UNIQUE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint);
 
 CREATE INDEX aa_grants_agent ON aa_grants (agent_id, capability);
 

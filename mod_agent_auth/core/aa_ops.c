@@ -2,6 +2,7 @@
 /* aa_ops: approvals, each in one transaction. */
 #include "aa_ops.h"
 #include "aa_crypto.h"
+#include "aa_json.h"
 
 #include <apr_strings.h>
 
@@ -15,11 +16,27 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
 {
     aa_approval_t *ap = apr_pcalloc(pool, sizeof(*ap));
     const char *code = aa_user_code_new(pool);
+    apr_array_header_t *grants;
     apr_status_t rv;
+    int i, n = 0;
 
     rv = aa_store_approval_supersede(pool, db, agent->id, now, errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_grant_list(pool, db, agent->id, &grants, errstr);
     if (rv != APR_SUCCESS)
         return rv;
+    /* The new request replaces the old ones, so it must show every pending
+     * grant: approving it approves exactly what it lists. */
+    (void)capabilities_json;
+    capabilities_json = "[";
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        if (strcmp(g->status, AA_ST_PENDING) == 0)
+            capabilities_json = apr_psprintf(pool, "%s%s\"%s\"", capabilities_json,
+                                             n++ ? "," : "", g->capability);
+    }
+    capabilities_json = apr_pstrcat(pool, capabilities_json, "]", NULL);
 
     ap->id = aa_random_id(pool, "dc_", 24);
     ap->agent_id = agent->id;
@@ -83,7 +100,21 @@ static apr_status_t load_pending(apr_pool_t *pool, aa_db_t *db, const char *type
         rv = aa_store_host_get(pool, db, out->agent->host_id, &out->host, errstr);
     if (rv == APR_NOTFOUND)
         *errstr = "the agent or host of this approval no longer exists";
-    return rv;
+    if (rv != APR_SUCCESS)
+        return rv;
+    /* A request outlived by its agent or host must not revive either. */
+    if (strcmp(out->agent->status, AA_ST_REVOKED) == 0
+        || strcmp(out->agent->status, AA_ST_REJECTED) == 0
+        || strcmp(out->agent->status, AA_ST_CLAIMED) == 0) {
+        *errstr = apr_psprintf(pool, "the agent is %s", out->agent->status);
+        return AA_ECONFLICT;
+    }
+    if (strcmp(out->host->status, AA_ST_ACTIVE) != 0
+        && strcmp(out->host->status, AA_ST_PENDING) != 0) {
+        *errstr = apr_psprintf(pool, "the host is %s", out->host->status);
+        return AA_ECONFLICT;
+    }
+    return APR_SUCCESS;
 }
 
 static apr_status_t finish(apr_pool_t *pool, aa_db_t *db, apr_status_t rv,
@@ -130,6 +161,10 @@ static apr_status_t link_and_claim(apr_pool_t *pool, aa_db_t *db, aa_host_t *hos
     int i, ignored;
 
     rv = aa_store_host_link(pool, db, host->id, user_id, now, errstr);
+    if (rv == APR_NOTFOUND) {
+        *errstr = "the host was linked to another user meanwhile";
+        rv = AA_ECONFLICT;
+    }
     if (rv == APR_SUCCESS)
         rv = aa_store_agent_list_host(pool, db, host->id, &agents, errstr);
     for (i = 0; rv == APR_SUCCESS && i < agents->nelts; i++) {
@@ -224,6 +259,8 @@ static apr_status_t revoke_agent_in_txn(apr_pool_t *pool, aa_db_t *db, aa_agent_
     }
     if (rv == APR_SUCCESS)
         rv = aa_store_grant_revoke_agent(pool, db, a->id, now, &ignored, errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_approval_supersede(pool, db, a->id, now, errstr);
     return rv;
 }
 
@@ -369,39 +406,70 @@ static apr_status_t approve_host(apr_pool_t *pool, aa_db_t *db, aa_host_t *host,
     return rv;
 }
 
-/* Approve the pending grants named in only (all when NULL), deny the rest. */
-static apr_status_t resolve_grants(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
+static int named(const apr_array_header_t *names, const char *name)
+{
+    int i;
+
+    for (i = 0; names && i < names->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(names, i, const char *), name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The capability names an approval request showed the approver. */
+static apr_array_header_t *approval_names(apr_pool_t *pool, const aa_approval_t *ap)
+{
+    apr_array_header_t *names = apr_array_make(pool, 4, sizeof(const char *));
+    const char *errstr;
+    aa_json_t *list;
+    apr_size_t i;
+
+    if (aa_json_parse(pool, ap->capabilities, strlen(ap->capabilities), 0, &list, &errstr)
+        != APR_SUCCESS)
+        return names;
+    for (i = 0; i < aa_json_len(list); i++) {
+        const char *name = aa_json_str(aa_json_at(list, i));
+
+        if (name)
+            APR_ARRAY_PUSH(names, const char *) = name;
+    }
+    return names;
+}
+
+/*
+ * Resolve the pending grants the approval showed: those in only (all of them
+ * when only is NULL) become active, the others denied with reason. Pending
+ * grants the approval did not show are left alone.
+ */
+static apr_status_t resolve_grants(apr_pool_t *pool, aa_db_t *db, const aa_approval_t *ap,
                                    const char *user_id, const apr_array_header_t *only,
                                    const char *reason, apr_int64_t now, int *changed,
                                    const char **errstr)
 {
-    apr_array_header_t *grants;
+    apr_array_header_t *shown = approval_names(pool, ap), *grants;
     apr_status_t rv;
-    int i, j, found = 0;
+    int i;
 
-    if (!only)
-        return aa_store_grant_approve_pending(pool, db, agent_id, user_id, now, changed,
-                                              errstr);
-    rv = aa_store_grant_list(pool, db, agent_id, &grants, errstr);
+    for (i = 0; only && i < only->nelts; i++) {
+        if (!named(shown, APR_ARRAY_IDX(only, i, const char *))) {
+            *errstr = "a capability named is not pending approval for this request";
+            return APR_NOTFOUND;
+        }
+    }
+    rv = aa_store_grant_list(pool, db, ap->agent_id, &grants, errstr);
     for (i = 0; rv == APR_SUCCESS && i < grants->nelts; i++) {
         aa_grant_t *g = APR_ARRAY_IDX(grants, i, aa_grant_t *);
-        int wanted = 0;
+        int wanted;
 
-        if (strcmp(g->status, AA_ST_PENDING) != 0)
+        if (strcmp(g->status, AA_ST_PENDING) != 0 || !named(shown, g->capability))
             continue;
-        for (j = 0; j < only->nelts; j++)
-            wanted |= strcmp(APR_ARRAY_IDX(only, j, const char *), g->capability) == 0;
-        found += wanted;
+        wanted = !only || named(only, g->capability);
         g->status = wanted ? AA_ST_ACTIVE : AA_ST_DENIED;
         g->granted_by = wanted ? user_id : "";
         g->denied_by = wanted ? "" : user_id;
         g->reason = wanted ? g->reason : (reason ? reason : "not approved");
         rv = aa_store_grant_set_status(pool, db, g, AA_ST_PENDING, now, errstr);
         *changed += wanted;
-    }
-    if (rv == APR_SUCCESS && found < only->nelts) {
-        *errstr = "a capability named is not pending approval for this request";
-        return APR_NOTFOUND;
     }
     return rv;
 }
@@ -441,10 +509,13 @@ apr_status_t aa_ops_approve_some(apr_pool_t *pool, aa_db_t *db, const char *type
     if (rv == APR_SUCCESS)
         rv = approve_host(pool, db, out->host, user_id, trust_host, now, errstr);
     if (rv == APR_SUCCESS)
-        rv = resolve_grants(pool, db, out->agent->id, user_id, only, reason, now,
+        rv = resolve_grants(pool, db, out->approval, user_id, only, reason, now,
                             &out->grants_changed, errstr);
+    /* A delegated agent acts for its host's user, whoever approved it. */
     if (rv == APR_SUCCESS)
-        rv = activate_agent(pool, db, out->agent, user_id, lt, now, errstr);
+        rv = activate_agent(pool, db, out->agent,
+                            *out->host->user_id ? out->host->user_id : user_id, lt, now,
+                            errstr);
     if (rv == APR_SUCCESS)
         out->approval->status = AA_AP_APPROVED;
     return finish(pool, db, rv, errstr);
@@ -456,6 +527,32 @@ apr_status_t aa_ops_approve(apr_pool_t *pool, aa_db_t *db, const char *typed,
 {
     return aa_ops_approve_some(pool, db, typed, user_id, trust_host, NULL, NULL, lt, now, out,
                                errstr);
+}
+
+/* §2.11: a new host whose only registration was denied is rejected too. */
+static apr_status_t reject_lone_pending_host(apr_pool_t *pool, aa_db_t *db, aa_host_t *host,
+                                             apr_int64_t now, const char **errstr)
+{
+    apr_array_header_t *agents;
+    apr_status_t rv;
+    int i;
+
+    if (strcmp(host->status, AA_ST_PENDING) != 0)
+        return APR_SUCCESS;
+    rv = aa_store_agent_list_host(pool, db, host->id, &agents, errstr);
+    for (i = 0; rv == APR_SUCCESS && i < agents->nelts; i++) {
+        const aa_agent_t *a = APR_ARRAY_IDX(agents, i, const aa_agent_t *);
+
+        if (strcmp(a->status, AA_ST_REJECTED) != 0 && strcmp(a->status, AA_ST_REVOKED) != 0)
+            return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS)
+        return rv;
+    rv = aa_store_host_set_status(pool, db, host->id, AA_ST_PENDING, AA_ST_REJECTED, 0, now,
+                                  errstr);
+    if (rv == APR_SUCCESS)
+        host->status = AA_ST_REJECTED;
+    return rv == APR_NOTFOUND ? APR_SUCCESS : rv;
 }
 
 apr_status_t aa_ops_deny(apr_pool_t *pool, aa_db_t *db, const char *typed, const char *user_id,
@@ -489,6 +586,8 @@ apr_status_t aa_ops_deny(apr_pool_t *pool, aa_db_t *db, const char *typed, const
             rv = AA_ECONFLICT;
         }
     }
+    if (rv == APR_SUCCESS)
+        rv = reject_lone_pending_host(pool, db, out->host, now, errstr);
     if (rv == APR_SUCCESS)
         out->approval->status = AA_AP_DENIED;
     return finish(pool, db, rv, errstr);

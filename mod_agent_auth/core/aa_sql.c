@@ -44,7 +44,7 @@ const aa_sql_stmt_t aa_sql_statements[] = {
       "UPDATE aa_hosts SET status = %s, activated_at = %lld, updated_at = %lld "
       "WHERE id = %s AND status = %s" },
     { "aa_host_link",
-      "UPDATE aa_hosts SET user_id = %s, updated_at = %lld WHERE id = %s" },
+      "UPDATE aa_hosts SET user_id = %s, updated_at = %lld WHERE id = %s AND user_id = ''" },
     { "aa_host_touch",
       "UPDATE aa_hosts SET last_used_at = %lld WHERE id = %s" },
 
@@ -119,12 +119,12 @@ const aa_sql_stmt_t aa_sql_statements[] = {
       "DELETE FROM aa_approvals WHERE status <> 'pending' AND created_at < %lld" },
     { "aa_agent_purge_pending_grants",
       "DELETE FROM aa_grants WHERE agent_id IN "
-      "(SELECT id FROM aa_agents WHERE status = 'pending' AND created_at < %lld)" },
+      "(SELECT id FROM aa_agents WHERE status = 'pending' AND updated_at < %lld)" },
     { "aa_agent_purge_pending_approvals",
       "DELETE FROM aa_approvals WHERE agent_id IN "
-      "(SELECT id FROM aa_agents WHERE status = 'pending' AND created_at < %lld)" },
+      "(SELECT id FROM aa_agents WHERE status = 'pending' AND updated_at < %lld)" },
     { "aa_agent_purge_pending",
-      "DELETE FROM aa_agents WHERE status = 'pending' AND created_at < %lld" },
+      "DELETE FROM aa_agents WHERE status = 'pending' AND updated_at < %lld" },
     { "aa_host_purge_pending",
       "DELETE FROM aa_hosts WHERE status = 'pending' AND created_at < %lld "
       "AND id NOT IN (SELECT host_id FROM aa_agents)" },
@@ -151,6 +151,8 @@ const aa_sql_stmt_t aa_sql_statements[] = {
 /*
  * One DDL text serves all three: BIGINT and VARCHAR mean the same to each,
  * and TEXT columns are never indexed (MySQL would need a prefix length).
+ * MySQL tables use a binary collation: ids, thumbprints and URLs must
+ * compare byte for byte, as they do in SQLite and PostgreSQL.
  */
 #define DDL_HOSTS(suffix)                                                      \
     "CREATE TABLE aa_hosts (\n"                                                \
@@ -222,7 +224,7 @@ const aa_sql_stmt_t aa_sql_statements[] = {
 
 #define DDL_INDEXES                                                                  \
     "CREATE INDEX aa_hosts_thumbprint ON aa_hosts (key_thumbprint)",                 \
-    "CREATE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint)",            \
+    "CREATE UNIQUE INDEX aa_agents_host ON aa_agents (host_id, key_thumbprint)",     \
     "CREATE INDEX aa_grants_agent ON aa_grants (agent_id, capability)",              \
     "CREATE INDEX aa_approvals_code ON aa_approvals (user_code_hash)",               \
     "CREATE INDEX aa_approvals_agent ON aa_approvals (agent_id, status)",            \
@@ -233,10 +235,10 @@ static const char *const schema_generic[] = {
 };
 
 static const char *const schema_mysql[] = {
-    DDL_HOSTS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"),
-    DDL_AGENTS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"),
-    DDL_GRANTS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"),
-    DDL_APPROVALS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"),
+    DDL_HOSTS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"),
+    DDL_AGENTS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"),
+    DDL_GRANTS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"),
+    DDL_APPROVALS(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"),
     DDL_INDEXES,
     NULL
 };

@@ -367,8 +367,12 @@ apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 const char *user_id, apr_int64_t now, const char **errstr)
 {
     const char *args[] = { user_id, I64(pool, now), id };
+    int nrows = 0;
+    apr_status_t rv = exec_rows(pool, db, "aa_host_link", 3, args, &nrows, errstr);
 
-    return exec_rows(pool, db, "aa_host_link", 3, args, NULL, errstr);
+    if (rv == APR_SUCCESS && nrows == 0)
+        return APR_NOTFOUND;
+    return rv;
 }
 
 apr_status_t aa_store_agent_get(apr_pool_t *pool, aa_db_t *db, const char *id,

@@ -55,6 +55,7 @@ apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char 
                                       const char *from, const char *to,
                                       apr_int64_t activated_at, apr_int64_t now,
                                       const char **errstr);
+/* Link an unlinked host; APR_NOTFOUND when it is linked already. */
 apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 const char *user_id, apr_int64_t now, const char **errstr);
 

@@ -121,6 +121,14 @@ expect_http "an empty capabilities list" 400 invalid_request
 http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" '{"capabilities":["echo"]}'
 expect_http "request-capability with the execute audience" 401 invalid_jwt
 
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" '{"capabilities":["echo"]}'
+CODE=$(jbody .approval.user_code)
+aactl --json approvals show "$CODE" >"$AA_TMP/show.json"
+if jq -e '(.capabilities | sort) == ["echo","transfer_funds"]' "$AA_TMP/show.json" >/dev/null; then
+    pass "a newer request shows every grant still pending, so nothing is approved unseen"
+else
+    fail "a newer request shows every grant still pending" "$(cat "$AA_TMP/show.json")"
+fi
 aactl approve "$CODE" --user alice >/dev/null
 expect_eq "aactl approves the capability request" 0 $?
 http GET "/agent/status?agent_id=$A1" "$(hjwt "$DIR/host.key")"
@@ -201,8 +209,16 @@ expect_http "agents keep working, naming the host by its new iss" 200
 # --- partial approval and claiming --------------------------------------------------------
 "$AAJWT" keygen >"$DIR/h2.key"
 "$AAJWT" keygen >"$DIR/a2.key"
-register "$DIR/h2.key" "$DIR/a2.key" '{"name":"p","capabilities":["echo","transfer_funds"]}'
-A2=$AGENT
+REG=$(hjwt "$DIR/h2.key" "" "$(jq -cn --argjson ak "$("$AAJWT" jwk "$DIR/a2.key")" \
+    --argjson hk "$("$AAJWT" jwk "$DIR/h2.key")" '{agent_public_key:$ak,host_public_key:$hk}')")
+http POST /agent/register "$REG" '{"name":"p","capabilities":["echo","transfer_funds"]}'
+A2=$(jbody .agent_id)
+APPROVAL=$BODY
+http POST /host/rotate-key "$REG" "$(jq -cn --argjson k "$("$AAJWT" jwk "$DIR/a4.key" 2>/dev/null || "$AAJWT" jwk "$DIR/a1.key")" '{public_key:$k}')"
+expect_http "a registration token cannot be replayed once its host exists" 401 invalid_jwt
+http POST /host/rotate-key "$(hjwt "$DIR/h2.key")" "$(jq -cn --argjson k "$("$AAJWT" jwk "$DIR/a1.key")" '{public_key:$k}')"
+expect_http "a pending host may not rotate its key (§4.5.1)" 403 host_pending
+BODY=$APPROVAL
 aactl approve "$(jbody .approval.user_code)" --user bob --capabilities echo --reason "no transfers" >/dev/null
 expect_eq "a partial approval" 0 $?
 http GET "/agent/status?agent_id=$A2" "$(hjwt "$DIR/h2.key")"
