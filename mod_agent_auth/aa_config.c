@@ -47,6 +47,7 @@ void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
     conf->max_body = AA_UNSET;
     conf->jwks_allow_loopback = AA_UNSET;
     conf->jwks_cache_ttl = AA_UNSET;
+    conf->rate_limit = AA_UNSET;
     return conf;
 }
 
@@ -80,6 +81,7 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_PTR(jwks_ca_file);
     MERGE_NUM(jwks_allow_loopback);
     MERGE_NUM(jwks_cache_ttl);
+    MERGE_NUM(rate_limit);
     MERGE_NUM(max_body);
     MERGE_PTR(header_prefix);
     MERGE_PTR(replay_spec);
@@ -250,6 +252,18 @@ static const char *set_loopback(cmd_parms *cmd, void *dummy, int on)
     return NULL;
 }
 
+static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    char *end = NULL;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+
+    (void)dummy;
+    if (!*arg || *end || v < 0 || v > 1000000)
+        return "AgentAuthRateLimit takes a number of requests per minute (0 disables)";
+    cmd_conf(cmd)->rate_limit = (int)v;
+    return NULL;
+}
+
 static const char *set_audience(cmd_parms *cmd, void *dirconf, const char *arg)
 {
     aa_dir_conf_t *conf = dirconf;
@@ -300,6 +314,8 @@ const command_rec aa_cmds[] = {
                   "Set how long fetched JWKS keys are used before fetching again"),
     AP_INIT_FLAG("AgentAuthJWKSAllowLoopback", set_loopback, NULL, RSRC_CONF,
                  "Let JWKS URLs reach loopback addresses (for test setups only)"),
+    AP_INIT_TAKE1("AgentAuthRateLimit", set_rate_limit, NULL, RSRC_CONF,
+                  "Limit protocol requests per client address and minute; 0 disables"),
     AP_INIT_TAKE1("AgentAuthMaxBodySize", set_max_body, NULL, RSRC_CONF,
                   "Set the largest request body accepted by the endpoints, in bytes"),
     AP_INIT_TAKE1("AgentAuthHeaderPrefix", set_header_prefix, NULL, RSRC_CONF,
@@ -384,6 +400,8 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
         conf->touch_interval = AA_DEFAULT_TOUCH_INTERVAL;
     if (conf->introspection_secret && strlen(conf->introspection_secret) < 16)
         return "AgentAuthIntrospectionSecret must be at least 16 characters";
+    if (conf->rate_limit == AA_UNSET)
+        conf->rate_limit = 0;
     if (conf->max_body == AA_UNSET)
         conf->max_body = AA_DEFAULT_MAX_BODY;
     if (!conf->header_prefix)

@@ -47,6 +47,7 @@ typedef struct {
     int jwks_allow_loopback;          /* tests only; -1 unset */
     apr_int64_t jwks_cache_ttl;
     apr_off_t max_body;
+    int rate_limit; /* requests per client address and minute; 0 off; -1 unset */
     const char *header_prefix; /* identity headers sent to backends */
     const char *replay_spec;   /* "provider[:args]" */
 } aa_srv_conf_t;
@@ -121,6 +122,13 @@ void aa_keys_child_init(apr_pool_t *pchild, server_rec *s);
  */
 apr_status_t aa_keys_jwks_find(request_rec *r, const char *url, const char *kid,
                                const char *thumbprint, const aa_jwk_t **key);
+
+/*
+ * Count a request of this client address in the current minute: APR_SUCCESS
+ * under limit, APR_EAGAIN over it (*retry_after seconds to wait), else an
+ * error from the cache.
+ */
+apr_status_t aa_rate_check(request_rec *r, int limit, int *retry_after);
 
 /* aa_dbd.c */
 apr_status_t aa_dbd_post_config(apr_pool_t *pconf, server_rec *s);

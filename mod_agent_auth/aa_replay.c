@@ -195,3 +195,44 @@ apr_status_t aa_replay_check(request_rec *r, const char *scope, const char *jti,
     apr_global_mutex_unlock(retained->mutex);
     return rv;
 }
+
+apr_status_t aa_rate_check(request_rec *r, int limit, int *retry_after)
+{
+    const apr_time_t window = apr_time_from_sec(60);
+    apr_time_t now = apr_time_now();
+    apr_int64_t slot = now / window;
+    unsigned char count[4] = { 0, 0, 0, 0 };
+    unsigned int countlen = sizeof(count);
+    const char *material, *digest;
+    unsigned char *key;
+    apr_size_t keylen;
+    apr_uint32_t n;
+    apr_status_t rv;
+
+    if (!retained || !retained->pool || !replay_provider)
+        return APR_EGENERAL;
+    /* One counter per client address and minute, in the anonymous cache. */
+    material = apr_psprintf(r->pool, "rate\n%s\n%" APR_INT64_T_FMT, r->useragent_ip,
+                            (apr_int64_t)slot);
+    digest = aa_sha256_b64url(r->pool, material, strlen(material));
+    if (aa_b64url_decode(r->pool, digest, strlen(digest), &key, &keylen) != APR_SUCCESS)
+        return APR_EGENERAL;
+
+    rv = apr_global_mutex_lock(retained->mutex);
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (replay_provider->retrieve(retained->cache[1], r->server, key, (unsigned int)keylen,
+                                  count, &countlen, r->pool) != APR_SUCCESS
+        || countlen != sizeof(count))
+        memset(count, 0, sizeof(count));
+    memcpy(&n, count, sizeof(n));
+    n++;
+    memcpy(count, &n, sizeof(n));
+    rv = replay_provider->store(retained->cache[1], r->server, key, (unsigned int)keylen,
+                                (slot + 1) * window, count, sizeof(count), r->pool);
+    apr_global_mutex_unlock(retained->mutex);
+    *retry_after = (int)apr_time_sec((slot + 1) * window - now) + 1;
+    if (rv != APR_SUCCESS)
+        return rv;
+    return n > (apr_uint32_t)limit ? APR_EAGAIN : APR_SUCCESS;
+}

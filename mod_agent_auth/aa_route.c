@@ -71,10 +71,41 @@ aa_endpoint_e aa_route(request_rec *r)
     return req->endpoint;
 }
 
+/* §8.13, when AgentAuthRateLimit is set; the reply is sent here. */
+static int over_rate_limit(request_rec *r)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    int retry_after = 60;
+    apr_status_t rv;
+
+    if (conf->rate_limit <= 0)
+        return 0;
+    rv = aa_rate_check(r, conf->rate_limit, &retry_after);
+    if (rv == APR_SUCCESS)
+        return 0;
+    if (rv != APR_EAGAIN) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AALOGNO(00046)
+                      "rate limit cache unavailable; refusing the request");
+        aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+        return 1;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00047)
+                  "client %s over AgentAuthRateLimit (%d per minute)", r->useragent_ip,
+                  conf->rate_limit);
+    apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, retry_after));
+    aa_reply_error(r, AA_ERR_RATE_LIMITED, NULL);
+    return 1;
+}
+
 int aa_map_to_storage(request_rec *r)
 {
+    if (aa_route(r) == AA_EP_NONE)
+        return DECLINED;
+    /* Counted before any JWT is verified, so floods stay cheap to refuse. */
+    if (over_rate_limit(r))
+        return DONE;
     /* OK skips the filesystem walk, as mod_proxy does for its URLs. */
-    return aa_route(r) != AA_EP_NONE ? OK : DECLINED;
+    return OK;
 }
 
 int aa_type_checker(request_rec *r)

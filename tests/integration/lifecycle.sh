@@ -54,6 +54,7 @@ AgentAuthMaxLifetime $MAXLIFE
 AgentAuthAbsoluteLifetime $ABSOLUTE
 AgentAuthActivityInterval 1
 AgentAuthIntrospectionSecret $SECRET
+AgentAuthRateLimit 5000
 ScriptAlias /backend/demo $AA_DEMO_BACKEND
 ScriptAlias /backend/whoami $HERE/whoami.cgi
 <Location /backend>
@@ -310,6 +311,18 @@ http GET "/agent/status?agent_id=$A6" "$(hjwt "$DIR/host-new.key")"
 expect_json "and the agent is revoked" '.status == "revoked"'
 http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
 expect_http "an agent past its absolute lifetime cannot execute" 403 absolute_lifetime_exceeded
+
+# The rate limit: a burst from this address runs into it.
+LIMITED=0
+for _ in $(seq 1 40); do
+    for _ in $(seq 1 150); do echo "url = \"$B/capability/list\""; done >"$AA_TMP/urls"
+    curl -s --noproxy '*' -K "$AA_TMP/urls" -o /dev/null -w '%{http_code}\n' >"$AA_TMP/codes"
+    if grep -q 429 "$AA_TMP/codes"; then LIMITED=1; break; fi
+done
+expect_eq "a burst over AgentAuthRateLimit gets 429" 1 "$LIMITED"
+http GET /capability/list
+expect_http "and the protocol's error body" 429 rate_limited
+if grep -qi '^Retry-After: [0-9]' <<<"$HEADERS"; then pass "with Retry-After"; else fail "with Retry-After" "$HEADERS"; fi
 
 if grep -qE 'Segmentation fault|exit signal' "$DIR/logs/error.log"; then
     fail "no child crashed" "$(grep -E 'Segmentation|exit signal' "$DIR/logs/error.log" | head -3)"
