@@ -48,8 +48,9 @@ static const aactl_cmd_t aactl_cmds[] = {
     { "hosts", "list", aactl_hosts_list, 1, "[--status S] [--user U] [--json]", "list hosts" },
     { "hosts", "show", aactl_hosts_show, 1, "HOST-ID", "show a host and its agents" },
     { "hosts", "add", aactl_hosts_add, 1,
-      "--jwk JSON|--jwk-file PATH [--user USER] [--name NAME]",
-      "pre-register an active host from its public JWK; --user links (trusts) it" },
+      "--jwk JSON|--jwk-file PATH|--jwks-url URL --kid KID [--user USER] [--name NAME]",
+      "pre-register an active host from its public JWK or JWKS URL;\n"
+      "      --user links (trusts) it" },
     { "hosts", "link", aactl_hosts_link, 1, "HOST-ID --user USER",
       "link (trust) a host for USER; its autonomous agents are claimed" },
     { "hosts", "trust", aactl_hosts_link, 1, "HOST-ID --user USER", "same as hosts link" },

@@ -35,6 +35,42 @@ static apr_array_header_t *split_names(apr_pool_t *pool, const char *text)
     return names;
 }
 
+/*
+ * What the approver needs to judge a request: the agent's name and mode,
+ * and for each pending grant its proposed constraints and stated reason.
+ */
+static void add_request_details(aactl_ctx_t *ctx, const aa_approval_t *a, aa_json_t *obj)
+{
+    apr_array_header_t *grants;
+    aa_json_t *pending = aa_json_array(ctx->pool);
+    const char *errstr = NULL, *err;
+    aa_agent_t *agent;
+    int i;
+
+    if (aa_store_agent_get(ctx->pool, &ctx->db, a->agent_id, &agent, &errstr) == APR_SUCCESS) {
+        aa_json_set_str(ctx->pool, obj, "agent_name", agent->name);
+        aa_json_set_str(ctx->pool, obj, "mode", agent->mode);
+    }
+    if (aa_store_grant_list(ctx->pool, &ctx->db, a->agent_id, &grants, &errstr) != APR_SUCCESS)
+        return;
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+        aa_json_t *item, *constraints = NULL;
+
+        if (strcmp(g->status, AA_ST_PENDING) != 0)
+            continue;
+        item = aa_json_object(ctx->pool);
+        aa_json_set_str(ctx->pool, item, "capability", g->capability);
+        if (*g->constraints)
+            aa_json_parse(ctx->pool, g->constraints, strlen(g->constraints), 0, &constraints,
+                          &err);
+        aa_json_set(item, "constraints", constraints);
+        aa_json_set(item, "reason", aa_json_string(ctx->pool, *g->reason ? g->reason : NULL));
+        aa_json_append(pending, item);
+    }
+    aa_json_set(obj, "pending_grants", pending);
+}
+
 int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
     static const char *const headers[] = { "DEVICE_CODE", "AGENT", "HOST", "KIND",
@@ -69,8 +105,10 @@ int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
         if (aa_json_parse(ctx->pool, a->capabilities, strlen(a->capabilities), 0, &caps, &err)
             == APR_SUCCESS)
             aa_json_set(obj, "capabilities", caps);
+        add_request_details(ctx, a, obj);
         aa_json_set_str(ctx->pool, obj, "created_at", aa_iso8601(ctx->pool, a->created_at));
         aa_json_set_str(ctx->pool, obj, "expires_at", aa_iso8601(ctx->pool, a->expires_at));
+        aa_json_set_int(ctx->pool, obj, "age_seconds", now - a->created_at);
         aa_json_append(list, obj);
 
         row[0] = a->id;

@@ -3,6 +3,7 @@
 #include "aactl.h"
 
 #include "../mod_agent_auth/core/aa_jwk.h"
+#include "../mod_agent_auth/core/aa_jwks.h"
 #include "../mod_agent_auth/core/aa_ops.h"
 #include "../mod_agent_auth/core/aa_time.h"
 
@@ -54,6 +55,7 @@ static void print_change(aactl_ctx_t *ctx, const char *what, const char *id, con
 int aactl_hosts_add(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
     const char *jwk_text = NULL, *user = "", *name = "", *errstr = NULL;
+    const char *jwks_url = NULL, *kid = NULL;
     apr_int64_t now = aa_now();
     aa_host_t host;
     aa_jwk_t *jwk;
@@ -69,16 +71,42 @@ int aactl_hosts_add(aactl_ctx_t *ctx, int argc, const char *const *argv)
             user = argv[++i];
         else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
             name = argv[++i];
+        else if (strcmp(argv[i], "--jwks-url") == 0 && i + 1 < argc)
+            jwks_url = argv[++i];
+        else if (strcmp(argv[i], "--kid") == 0 && i + 1 < argc)
+            kid = argv[++i];
         else {
             ctx->errstr = apr_psprintf(ctx->pool, "hosts add: unexpected argument %s", argv[i]);
             return AACTL_USAGE;
         }
     }
-    if (!jwk_text) {
-        ctx->errstr = "hosts add: give the host's public key with --jwk or a readable --jwk-file";
+    if (jwks_url) {
+        /* §8.7: the host's current key is the one named kid at its JWKS URL. */
+        apr_array_header_t *keys;
+        const aa_jwk_t *found;
+
+        if (jwk_text || !kid) {
+            ctx->errstr = "hosts add: --jwks-url needs --kid, and excludes --jwk";
+            return AACTL_USAGE;
+        }
+        if (aa_jwks_global_init() != APR_SUCCESS
+            || aa_jwks_load(ctx->pool, jwks_url, NULL, &keys, &errstr) != APR_SUCCESS) {
+            ctx->errstr = apr_psprintf(ctx->pool, "hosts add: %s", errstr ? errstr : "libcurl");
+            return AACTL_FAILURE;
+        }
+        found = aa_jwks_find(keys, kid);
+        if (!found) {
+            ctx->errstr = apr_psprintf(ctx->pool, "hosts add: no key %s at %s", kid, jwks_url);
+            return AACTL_NOT_FOUND;
+        }
+        jwk = (aa_jwk_t *)found;
+    }
+    else if (!jwk_text) {
+        ctx->errstr = "hosts add: give the host's public key with --jwk, a readable --jwk-file, "
+                      "or --jwks-url with --kid";
         return AACTL_USAGE;
     }
-    if (aa_jwk_parse_text(ctx->pool, jwk_text, &jwk, &errstr) != APR_SUCCESS) {
+    else if (aa_jwk_parse_text(ctx->pool, jwk_text, &jwk, &errstr) != APR_SUCCESS) {
         ctx->errstr = apr_psprintf(ctx->pool, "hosts add: %s", errstr);
         return AACTL_USAGE;
     }
@@ -89,7 +117,7 @@ int aactl_hosts_add(aactl_ctx_t *ctx, int argc, const char *const *argv)
     host.public_key = aa_jwk_canonical(ctx->pool, jwk);
     host.key_thumbprint = jwk->thumbprint;
     host.kid = jwk->kid ? jwk->kid : "";
-    host.jwks_url = "";
+    host.jwks_url = jwks_url ? jwks_url : "";
     host.user_id = user;
     host.status = AA_ST_ACTIVE;
     host.default_capabilities = "";

@@ -111,6 +111,9 @@ expect_eq "approvals list --json" 0 "$RC"
 expect_json_out() { if jq -e "$2" <<<"$OUT" >/dev/null 2>&1; then pass "$1"; else fail "$1" "$OUT"; fi; }
 expect_json_out "the pending request is listed with agent, host and capabilities" \
     '.[0].agent_id == "'"$A1"'" and .[0].host_id == "'"$HOST"'" and (.[0].capabilities | sort) == ["check_balance","echo"]'
+expect_json_out "each request shows its agent's name and the proposed grants" \
+    '.[0].agent_name == "one" and (.[0].pending_grants | map(.capability) | sort) == ["check_balance","echo"]
+     and (.[0].age_seconds | type) == "number"'
 run aactl approvals show "$CODE1"
 expect_eq "approvals show CODE" 0 "$RC"
 expect_json_out "approvals show includes the agent" '.agent.agent_id == "'"$A1"'" and .status == "pending"'
@@ -206,6 +209,10 @@ H2=$("$AAJWT" thumbprint "$DIR/h2.key")
 "$AAJWT" jwk "$DIR/h2.key" >"$DIR/h2.jwk"
 run aactl --json hosts add --jwk-file "$DIR/h2.jwk" --user dana
 expect_eq "hosts add --jwk-file" 0 "$RC"
+run aactl hosts add --jwks-url "https://127.0.0.1:1/jwks.json" --kid k1
+expect_eq "hosts add never fetches a JWKS from a loopback address" 1 "$RC"
+run aactl hosts add --jwks-url "https://jwks.invalid/jwks.json"
+expect_eq "hosts add --jwks-url without --kid is a usage error" 2 "$RC"
 run aactl hosts add --jwk '{"kty":"RSA"}'
 expect_eq "hosts add of a malformed key is a usage error" 2 "$RC"
 run aactl hosts defaults "$H2" echo
