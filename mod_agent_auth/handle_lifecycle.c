@@ -115,6 +115,21 @@ static int already_active(request_rec *r, apr_array_header_t *grants, const char
     return 0;
 }
 
+static aa_grant_t *pending_twin(apr_array_header_t *grants, const char *name,
+                                const char *constraints)
+{
+    int i;
+
+    for (i = 0; i < grants->nelts; i++) {
+        aa_grant_t *g = APR_ARRAY_IDX(grants, i, aa_grant_t *);
+
+        if (strcmp(g->status, AA_ST_PENDING) == 0 && strcmp(g->capability, name) == 0
+            && strcmp(g->constraints, constraints) == 0)
+            return g;
+    }
+    return NULL;
+}
+
 static aa_grant_t *new_grant(request_rec *r, const aa_agent_t *agent, const char *name,
                              const char *constraints, int active, const char *granted_by,
                              const char *reason)
@@ -175,6 +190,12 @@ int aa_handle_request_capability(request_rec *r)
 
         if (already_active(r, existing, name, c))
             continue;
+        /* Asked again while still pending: the same grant, not a second one. */
+        if ((g = pending_twin(existing, name, c))) {
+            APR_ARRAY_PUSH(fresh, aa_grant_t *) = g;
+            npending++;
+            continue;
+        }
         g = new_grant(r, req->agent, name, c, active, req->host->user_id, reason);
         APR_ARRAY_PUSH(fresh, aa_grant_t *) = g;
         if (!active)
@@ -184,8 +205,12 @@ int aa_handle_request_capability(request_rec *r)
         return aa_reply_error(r, AA_ERR_ALREADY_GRANTED, NULL);
 
     rv = aa_store_begin(r->pool, db, &errstr);
-    for (i = 0; rv == APR_SUCCESS && i < fresh->nelts; i++)
-        rv = aa_store_grant_insert(r->pool, db, APR_ARRAY_IDX(fresh, i, aa_grant_t *), &errstr);
+    for (i = 0; rv == APR_SUCCESS && i < fresh->nelts; i++) {
+        aa_grant_t *g = APR_ARRAY_IDX(fresh, i, aa_grant_t *);
+
+        if (!pending_twin(existing, g->capability, g->constraints))
+            rv = aa_store_grant_insert(r->pool, db, g, &errstr);
+    }
     aa_approval_policy(conf, &policy);
     if (rv == APR_SUCCESS && npending)
         rv = aa_ops_approval_open(r->pool, db, req->agent, "capability",

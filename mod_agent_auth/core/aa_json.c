@@ -483,10 +483,33 @@ int aa_json_iter_next(aa_json_iter_t *it, const char **key, aa_json_t **value)
     return 1;
 }
 
+/* An integral double that an int64 holds exactly, as that int64. */
+static int as_exact_int(const json_object *v, apr_int64_t *out)
+{
+    double d;
+
+    if (json_object_is_type(v, json_type_int)) {
+        *out = json_object_get_int64(v);
+        return 1;
+    }
+    d = json_object_get_double(v);
+    if (!isfinite(d) || d != floor(d) || d > 9.0e15 || d < -9.0e15)
+        return 0;
+    *out = (apr_int64_t)d;
+    return 1;
+}
+
 int aa_json_equal(const aa_json_t *a, const aa_json_t *b)
 {
-    if (aa_json_type(a) == AA_JSON_NUMBER && aa_json_type(b) == AA_JSON_NUMBER)
+    if (aa_json_type(a) == AA_JSON_NUMBER && aa_json_type(b) == AA_JSON_NUMBER) {
+        apr_int64_t ia, ib;
+        int exact_a = as_exact_int(a, &ia), exact_b = as_exact_int(b, &ib);
+
+        /* Doubles cannot tell 2^53 from 2^53 + 1; integers must compare as integers. */
+        if (json_object_is_type(a, json_type_int) || json_object_is_type(b, json_type_int))
+            return exact_a && exact_b && ia == ib;
         return json_object_get_double(a) == json_object_get_double(b);
+    }
     return json_object_equal((json_object *)a, (json_object *)b);
 }
 

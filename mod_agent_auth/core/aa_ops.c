@@ -114,6 +114,11 @@ static apr_status_t load_pending(apr_pool_t *pool, aa_db_t *db, const char *type
         *errstr = apr_psprintf(pool, "the host is %s", out->host->status);
         return AA_ECONFLICT;
     }
+    /* §2.10: no autonomous agent works unclaimed under a linked host. */
+    if (strcmp(out->agent->mode, AA_MODE_AUTONOMOUS) == 0 && *out->host->user_id) {
+        *errstr = "the host is linked to a user; its autonomous agents cannot be approved";
+        return AA_ECONFLICT;
+    }
     return APR_SUCCESS;
 }
 
@@ -172,10 +177,16 @@ static apr_status_t link_and_claim(apr_pool_t *pool, aa_db_t *db, aa_host_t *hos
         const char *from = a->status;
 
         if (strcmp(a->mode, AA_MODE_AUTONOMOUS) != 0
-            || (strcmp(from, AA_ST_ACTIVE) != 0 && strcmp(from, AA_ST_EXPIRED) != 0))
+            || (strcmp(from, AA_ST_ACTIVE) != 0 && strcmp(from, AA_ST_EXPIRED) != 0
+                && strcmp(from, AA_ST_PENDING) != 0))
             continue;
-        a->status = AA_ST_CLAIMED;
+        /* One that never ran has nothing to hand over: it is rejected. */
+        a->status = strcmp(from, AA_ST_PENDING) == 0 ? AA_ST_REJECTED : AA_ST_CLAIMED;
         a->user_id = user_id;
+        if (strcmp(from, AA_ST_PENDING) == 0)
+            rv = aa_store_approval_supersede(pool, db, a->id, now, errstr);
+        if (rv != APR_SUCCESS)
+            break;
         rv = aa_store_agent_set_status(pool, db, a, from, now, errstr);
         if (rv == APR_SUCCESS)
             rv = aa_store_grant_revoke_agent(pool, db, a->id, now, &ignored, errstr);

@@ -324,12 +324,25 @@ apr_status_t aa_store_end(apr_pool_t *pool, aa_db_t *db, int ok, const char **er
     return APR_SUCCESS;
 }
 
+/*
+ * NB: MariaDB's PAD SPACE collations find "id " for "id"; every lookup by an
+ * identifier is confirmed byte for byte, as SQLite and PostgreSQL compare.
+ */
+static apr_status_t same_id(apr_status_t rv, const char *found, const char *wanted)
+{
+    if (rv == APR_SUCCESS && strcmp(found, wanted) != 0)
+        return APR_NOTFOUND;
+    return rv;
+}
+
 apr_status_t aa_store_host_get(apr_pool_t *pool, aa_db_t *db, const char *id,
                                aa_host_t **host, const char **errstr)
 {
     const char *args[] = { id };
+    apr_status_t rv = select_one(pool, db, "aa_host_get", 1, args, map_host, (void **)host,
+                                 errstr);
 
-    return select_one(pool, db, "aa_host_get", 1, args, map_host, (void **)host, errstr);
+    return same_id(rv, rv == APR_SUCCESS ? (*host)->id : "", id);
 }
 
 apr_status_t aa_store_host_list(apr_pool_t *pool, aa_db_t *db, apr_array_header_t **hosts,
@@ -379,8 +392,10 @@ apr_status_t aa_store_agent_get(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 aa_agent_t **agent, const char **errstr)
 {
     const char *args[] = { id };
+    apr_status_t rv = select_one(pool, db, "aa_agent_get", 1, args, map_agent,
+                                 (void **)agent, errstr);
 
-    return select_one(pool, db, "aa_agent_get", 1, args, map_agent, (void **)agent, errstr);
+    return same_id(rv, rv == APR_SUCCESS ? (*agent)->id : "", id);
 }
 
 apr_status_t aa_store_agent_find_key(apr_pool_t *pool, aa_db_t *db, const char *host_id,
@@ -388,9 +403,10 @@ apr_status_t aa_store_agent_find_key(apr_pool_t *pool, aa_db_t *db, const char *
                                      const char **errstr)
 {
     const char *args[] = { host_id, thumbprint };
+    apr_status_t rv = select_one(pool, db, "aa_agent_find_key", 2, args, map_agent,
+                                 (void **)agent, errstr);
 
-    return select_one(pool, db, "aa_agent_find_key", 2, args, map_agent, (void **)agent,
-                      errstr);
+    return same_id(rv, rv == APR_SUCCESS ? (*agent)->key_thumbprint : "", thumbprint);
 }
 
 apr_status_t aa_store_agent_list(apr_pool_t *pool, aa_db_t *db, apr_array_header_t **agents,
@@ -474,9 +490,10 @@ apr_status_t aa_store_approval_get(apr_pool_t *pool, aa_db_t *db, const char *id
                                    aa_approval_t **approval, const char **errstr)
 {
     const char *args[] = { id };
+    apr_status_t rv = select_one(pool, db, "aa_approval_get", 1, args, map_approval,
+                                 (void **)approval, errstr);
 
-    return select_one(pool, db, "aa_approval_get", 1, args, map_approval, (void **)approval,
-                      errstr);
+    return same_id(rv, rv == APR_SUCCESS ? (*approval)->id : "", id);
 }
 
 apr_status_t aa_store_approval_by_code(apr_pool_t *pool, aa_db_t *db, const char *code_hash,
@@ -538,9 +555,10 @@ apr_status_t aa_store_host_find_iss(apr_pool_t *pool, aa_db_t *db, const char *i
     /* The current key's thumbprint first: after a rotation, id is the old one. */
     rv = select_one(pool, db, "aa_host_by_thumbprint", 1, args, map_host, (void **)host,
                     errstr);
+    rv = same_id(rv, rv == APR_SUCCESS ? (*host)->key_thumbprint : "", iss);
     if (rv != APR_NOTFOUND)
         return rv;
-    return select_one(pool, db, "aa_host_get", 1, args, map_host, (void **)host, errstr);
+    return aa_store_host_get(pool, db, iss, host, errstr);
 }
 
 apr_status_t aa_store_host_update_key(apr_pool_t *pool, aa_db_t *db, const char *id,

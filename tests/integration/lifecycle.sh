@@ -123,6 +123,9 @@ http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$EXEC")" '{"cap
 expect_http "request-capability with the execute audience" 401 invalid_jwt
 
 http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" '{"capabilities":["echo"]}'
+http POST /agent/request-capability "$(ajwt "$DIR/a1.key" "$A1" "$B")" '{"capabilities":["echo"]}'
+expect_json "asking twice while pending gives the same pending grant" \
+    '(.agent_capability_grants | length) == 1 and .agent_capability_grants[0].status == "pending"'
 CODE=$(jbody .approval.user_code)
 aactl --json approvals show "$CODE" >"$AA_TMP/show.json"
 if jq -e '(.capabilities | sort) == ["echo","transfer_funds"]' "$AA_TMP/show.json" >/dev/null; then
@@ -236,8 +239,16 @@ aactl approve "$(jbody .approval.user_code)" --user admin >/dev/null
 expect_eq "an autonomous agent approved by an administrator" 0 $?
 http POST /capability/execute "$(ajwt "$DIR/a3.key" "$A3" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
 expect_http "the autonomous agent works" 200
+"$AAJWT" keygen >"$DIR/a3b.key"
+register "$DIR/h3.key" "$DIR/a3b.key" '{"name":"bot2","mode":"autonomous","capabilities":["echo"]}'
+A3B=$AGENT
+LATE_CODE=$(jbody .approval.user_code)
 aactl hosts link "$("$AAJWT" thumbprint "$DIR/h3.key")" --user carol >/dev/null
 expect_eq "aactl hosts link" 0 $?
+aactl approve "$LATE_CODE" --user admin >/dev/null 2>&1
+expect_eq "a pending autonomous agent cannot be approved once its host is linked" 4 $?
+http GET "/agent/status?agent_id=$A3B" "$(hjwt "$DIR/h3.key")"
+expect_json "it was rejected when the host was linked" '.status == "rejected"'
 http GET "/agent/status?agent_id=$A3" "$(hjwt "$DIR/h3.key")"
 expect_json "linking the host claimed its autonomous agent" \
     '.status == "claimed" and all(.agent_capability_grants[]; .status != "active")'

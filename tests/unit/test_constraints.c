@@ -73,6 +73,11 @@ static const struct {
     { "{\"currency\":\"USD\"}", "{\"currency\":\"USD\"}", APR_SUCCESS, "" },
     { "{\"currency\":\"USD\"}", "{\"currency\":\"usd\"}", APR_EGENERAL, "currency" },
     { "{\"count\":5}", "{\"count\":5.0}", APR_SUCCESS, "" },
+    /* Above 2^53 a double cannot tell neighbours apart; integers must not blur. */
+    { "{\"acct\":9007199254740992}", "{\"acct\":9007199254740993}", APR_EGENERAL, "acct" },
+    { "{\"acct\":{\"in\":[9007199254740992]}}", "{\"acct\":9007199254740993}", APR_EGENERAL,
+      "acct" },
+    { "{\"acct\":9007199254740993}", "{\"acct\":9007199254740993}", APR_SUCCESS, "" },
     { "{\"count\":5}", "{\"count\":\"5\"}", APR_EGENERAL, "count" },
     { "{\"flag\":true}", "{\"flag\":true}", APR_SUCCESS, "" },
     { "{\"flag\":true}", "{\"flag\":1}", APR_EGENERAL, "flag" },
