@@ -71,6 +71,27 @@ static void add_request_details(aactl_ctx_t *ctx, const aa_approval_t *a, aa_jso
     aa_json_set(obj, "pending_grants", pending);
 }
 
+/* "transfer_funds{"amount":{"max":100}},echo": what a person approves. */
+static const char *pending_summary(aactl_ctx_t *ctx, aa_json_t *obj, const char *fallback)
+{
+    aa_json_t *pending, *constraints;
+    const char *text = "";
+    apr_size_t i;
+
+    if (aa_json_get_arr(obj, "pending_grants", &pending) != APR_SUCCESS)
+        return fallback;
+    for (i = 0; i < aa_json_len(pending); i++) {
+        aa_json_t *item = aa_json_at(pending, i);
+        const char *name = "?";
+
+        aa_json_get_str(item, "capability", &name);
+        text = apr_pstrcat(ctx->pool, text, i ? "," : "", name, NULL);
+        if (aa_json_get_obj(item, "constraints", &constraints) == APR_SUCCESS)
+            text = apr_pstrcat(ctx->pool, text, aa_json_dump(ctx->pool, constraints), NULL);
+    }
+    return *text ? text : fallback;
+}
+
 int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
     static const char *const headers[] = { "DEVICE_CODE", "AGENT", "HOST", "KIND",
@@ -115,7 +136,7 @@ int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
         row[1] = a->agent_id;
         row[2] = a->host_id;
         row[3] = a->kind;
-        row[4] = a->capabilities;
+        row[4] = pending_summary(ctx, obj, a->capabilities);
         row[5] = aactl_age(ctx->pool, a->created_at, now);
         row[6] = apr_psprintf(ctx->pool, "%ds", (int)(a->expires_at - now));
         APR_ARRAY_PUSH(rows, const char **) = row;
