@@ -8,10 +8,11 @@
 #include <apr_time.h>
 
 #include "aa_jwk.h"
+#include "aa_netfilter.h"
 
 #include <sys/socket.h>
 
-#define AA_JWKS_MAX_URL 2048                    /* characters in a JWKS URL */
+#define AA_JWKS_MAX_URL AA_NET_MAX_URL          /* characters in a JWKS URL */
 #define AA_JWKS_MAX_KEYS 20                     /* keys in one JWK Set */
 #define AA_JWKS_MAX_BYTES (1024 * 1024)         /* response body */
 #define AA_JWKS_MAX_REDIRECTS 3
@@ -25,42 +26,6 @@
  */
 apr_status_t aa_jwks_global_init(void);
 void aa_jwks_global_cleanup(void);
-
-/*
- * 1 when a server must never connect to sa: loopback, unspecified, private,
- * shared (CGNAT), link-local (the cloud metadata address included),
- * unique-local, multicast, broadcast and reserved ranges, documentation and
- * benchmark ranges, and IPv6 addresses that embed an IPv4 address which is
- * itself forbidden (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16). All of
- * ::/96 (IPv4-compatible, deprecated), 2001::/23 (Teredo and other protocol
- * assignments) and every IPv6 address outside 2000::/3 other than those
- * embedding forms are forbidden outright. Families other than AF_INET and
- * AF_INET6 are forbidden. Pure: no network, no allocation.
- */
-int aa_addr_forbidden(const struct sockaddr *sa);
-
-/* The same test on an APR address. */
-int aa_apr_addr_forbidden(const apr_sockaddr_t *sa);
-
-/*
- * Check that url may be fetched as a JWKS URL, parsing it with libcurl's own
- * parser so that the check sees the host the fetch will use. Refused: any
- * scheme but https, userinfo, more than AA_JWKS_MAX_URL characters, control
- * characters, spaces or backslashes, a missing host or port 0, an IPv6 zone
- * id, an IP-literal host for which aa_addr_forbidden holds (in any spelling
- * libcurl accepts: 2130706433, 0177.0.0.1 and 0x7f.1 all mean 127.0.0.1), and
- * the host names localhost, *.localhost, *.local, *.localdomain, *.internal
- * and *.home.arpa (with or without a trailing dot).
- *
- * NB: a host name that passes can still resolve to a forbidden address; that
- * is refused at connect time by aa_jwks_fetch, on the address it connects to.
- *
- * On success *host (lower case; an IPv6 literal without brackets) and *port
- * (443 when absent) are set when not NULL; *host lives in pool. Returns
- * APR_SUCCESS, or APR_EINVAL with the reason in *errstr.
- */
-apr_status_t aa_url_check(apr_pool_t *pool, const char *url, const char **host,
-                          apr_port_t *port, const char **errstr);
 
 /*
  * Read a JWK Set (RFC 7517 §5) under the §8.12 content rules. The document
