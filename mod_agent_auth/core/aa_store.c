@@ -1,178 +1,29 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* aa_store: rows in, records out, through labelled prepared statements. */
 #include "aa_store.h"
-#include "aa_sql.h"
+#include "aa_store_int.h"
 
 #include <apr_strings.h>
 
 #include <string.h>
 
-#define I64(pool, v) apr_psprintf((pool), "%" APR_INT64_T_FMT, (apr_int64_t)(v))
-
-typedef void *(*row_mapper_fn)(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row);
-
-static const char *db_error(apr_pool_t *pool, const aa_db_t *db, int rc, const char *label)
-{
-    const char *text = apr_dbd_error(db->driver, db->handle, rc);
-
-    /* mysql often leaves the text empty; the number still helps. */
-    return apr_psprintf(pool, "%s: %s (driver code %d)", label,
-                        text && *text ? text : "database error", rc);
-}
-
-apr_status_t aa_store_prepare_all(aa_db_t *db, const char **errstr)
-{
-    const aa_sql_stmt_t *s;
-
-    for (s = aa_sql_statements; s->label; s++) {
-        apr_dbd_prepared_t *stmt = NULL;
-        int rc = apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql, s->label, &stmt);
-
-        if (rc != 0) {
-            *errstr = db_error(db->pool, db, rc, s->label);
-            return APR_EGENERAL;
-        }
-        apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
-    }
-    return APR_SUCCESS;
-}
-
-/*
- * After a database restart the drivers reconnect silently but lose the
- * server-side statements; preparing again makes the pooled handle usable.
- * Failures are ignored: on a healthy connection the statements still exist.
- */
-static void reprepare_all(aa_db_t *db)
-{
-    const aa_sql_stmt_t *s;
-
-    for (s = aa_sql_statements; s->label; s++) {
-        apr_dbd_prepared_t *stmt = NULL;
-
-        if (apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql, s->label, &stmt) == 0)
-            apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
-    }
-}
-
-static int run_once(apr_pool_t *pool, aa_db_t *db, apr_dbd_prepared_t *stmt, int nargs,
-                    const char **args, int *nrows, apr_dbd_results_t **res)
-{
-    if (res) {
-        *res = NULL;
-        return apr_dbd_pselect(db->driver, pool, db->handle, res, stmt, 1, nargs, args);
-    }
-    return apr_dbd_pquery(db->driver, pool, db->handle, nrows, stmt, nargs, args);
-}
-
-static apr_status_t run(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
-                        const char **args, int *nrows, apr_dbd_results_t **res,
-                        const char **errstr)
-{
-    apr_dbd_prepared_t *stmt = apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
-    int rc, ignored = 0;
-
-    if (!stmt) {
-        *errstr = apr_psprintf(pool, "statement %s was not prepared", label);
-        return APR_EGENERAL;
-    }
-    if (!nrows)
-        nrows = &ignored;
-    rc = run_once(pool, db, stmt, nargs, args, nrows, res);
-    if (rc == 0)
-        return APR_SUCCESS;
-
-    /* Inside a transaction a retry would run outside its atomicity. */
-    if (!db->txn && apr_dbd_check_conn(db->driver, pool, db->handle) == APR_SUCCESS) {
-        reprepare_all(db);
-        stmt = apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
-        rc = run_once(pool, db, stmt, nargs, args, nrows, res);
-        if (rc == 0)
-            return APR_SUCCESS;
-    }
-    *errstr = db_error(pool, db, rc, label);
-    return APR_EGENERAL;
-}
-
-static apr_status_t select_rows(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
-                                const char **args, row_mapper_fn map,
-                                apr_array_header_t **out, const char **errstr)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_array_header_t *rows;
-    apr_status_t rv;
-    int i, n;
-
-    rv = run(pool, db, label, nargs, args, NULL, &res, errstr);
-    if (rv != APR_SUCCESS)
-        return rv;
-    n = apr_dbd_num_tuples(db->driver, res);
-    rows = apr_array_make(pool, n > 0 ? n : 1, sizeof(void *));
-    /* Explicit 1-based row numbers: the only form all three drivers honour. */
-    for (i = 1; i <= n; i++) {
-        if (apr_dbd_get_row(db->driver, pool, res, &row, i) != 0)
-            break;
-        APR_ARRAY_PUSH(rows, void *) = map(pool, db, row);
-    }
-    *out = rows;
-    return APR_SUCCESS;
-}
-
-static apr_status_t select_one(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
-                               const char **args, row_mapper_fn map, void **out,
-                               const char **errstr)
-{
-    apr_array_header_t *rows;
-    apr_status_t rv = select_rows(pool, db, label, nargs, args, map, &rows, errstr);
-
-    if (rv != APR_SUCCESS)
-        return rv;
-    if (rows->nelts == 0)
-        return APR_NOTFOUND;
-    *out = APR_ARRAY_IDX(rows, 0, void *);
-    return APR_SUCCESS;
-}
-
-static apr_status_t exec_rows(apr_pool_t *pool, aa_db_t *db, const char *label, int nargs,
-                              const char **args, int *nrows, const char **errstr)
-{
-    int ignored = 0;
-
-    return run(pool, db, label, nargs, args, nrows ? nrows : &ignored, NULL, errstr);
-}
-
-/* Copy: the mysql driver reuses its row buffers on the next fetch. */
-static const char *col(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row, int i)
-{
-    const char *v = apr_dbd_get_entry(db->driver, row, i);
-
-    return v ? apr_pstrdup(pool, v) : "";
-}
-
-static apr_int64_t col_i64(const aa_db_t *db, apr_dbd_row_t *row, int i)
-{
-    const char *v = apr_dbd_get_entry(db->driver, row, i);
-
-    return v ? apr_atoi64(v) : 0;
-}
-
 static void *map_host(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
 {
     aa_host_t *h = apr_pcalloc(pool, sizeof(*h));
 
-    h->id = col(pool, db, row, 0);
-    h->name = col(pool, db, row, 1);
-    h->public_key = col(pool, db, row, 2);
-    h->key_thumbprint = col(pool, db, row, 3);
-    h->kid = col(pool, db, row, 4);
-    h->jwks_url = col(pool, db, row, 5);
-    h->user_id = col(pool, db, row, 6);
-    h->status = col(pool, db, row, 7);
-    h->default_capabilities = col(pool, db, row, 8);
-    h->created_at = col_i64(db, row, 9);
-    h->updated_at = col_i64(db, row, 10);
-    h->activated_at = col_i64(db, row, 11);
-    h->last_used_at = col_i64(db, row, 12);
+    h->id = aa_store_col(pool, db, row, 0);
+    h->name = aa_store_col(pool, db, row, 1);
+    h->public_key = aa_store_col(pool, db, row, 2);
+    h->key_thumbprint = aa_store_col(pool, db, row, 3);
+    h->kid = aa_store_col(pool, db, row, 4);
+    h->jwks_url = aa_store_col(pool, db, row, 5);
+    h->user_id = aa_store_col(pool, db, row, 6);
+    h->status = aa_store_col(pool, db, row, 7);
+    h->default_capabilities = aa_store_col(pool, db, row, 8);
+    h->created_at = aa_store_col_i64(db, row, 9);
+    h->updated_at = aa_store_col_i64(db, row, 10);
+    h->activated_at = aa_store_col_i64(db, row, 11);
+    h->last_used_at = aa_store_col_i64(db, row, 12);
     return h;
 }
 
@@ -180,21 +31,21 @@ static void *map_agent(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
 {
     aa_agent_t *a = apr_pcalloc(pool, sizeof(*a));
 
-    a->id = col(pool, db, row, 0);
-    a->host_id = col(pool, db, row, 1);
-    a->name = col(pool, db, row, 2);
-    a->mode = col(pool, db, row, 3);
-    a->status = col(pool, db, row, 4);
-    a->user_id = col(pool, db, row, 5);
-    a->public_key = col(pool, db, row, 6);
-    a->key_thumbprint = col(pool, db, row, 7);
-    a->jwks_url = col(pool, db, row, 8);
-    a->kid = col(pool, db, row, 9);
-    a->created_at = col_i64(db, row, 10);
-    a->updated_at = col_i64(db, row, 11);
-    a->activated_at = col_i64(db, row, 12);
-    a->last_used_at = col_i64(db, row, 13);
-    a->expires_at = col_i64(db, row, 14);
+    a->id = aa_store_col(pool, db, row, 0);
+    a->host_id = aa_store_col(pool, db, row, 1);
+    a->name = aa_store_col(pool, db, row, 2);
+    a->mode = aa_store_col(pool, db, row, 3);
+    a->status = aa_store_col(pool, db, row, 4);
+    a->user_id = aa_store_col(pool, db, row, 5);
+    a->public_key = aa_store_col(pool, db, row, 6);
+    a->key_thumbprint = aa_store_col(pool, db, row, 7);
+    a->jwks_url = aa_store_col(pool, db, row, 8);
+    a->kid = aa_store_col(pool, db, row, 9);
+    a->created_at = aa_store_col_i64(db, row, 10);
+    a->updated_at = aa_store_col_i64(db, row, 11);
+    a->activated_at = aa_store_col_i64(db, row, 12);
+    a->last_used_at = aa_store_col_i64(db, row, 13);
+    a->expires_at = aa_store_col_i64(db, row, 14);
     return a;
 }
 
@@ -202,17 +53,17 @@ static void *map_grant(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
 {
     aa_grant_t *g = apr_pcalloc(pool, sizeof(*g));
 
-    g->id = col(pool, db, row, 0);
-    g->agent_id = col(pool, db, row, 1);
-    g->capability = col(pool, db, row, 2);
-    g->status = col(pool, db, row, 3);
-    g->constraints = col(pool, db, row, 4);
-    g->granted_by = col(pool, db, row, 5);
-    g->denied_by = col(pool, db, row, 6);
-    g->reason = col(pool, db, row, 7);
-    g->expires_at = col_i64(db, row, 8);
-    g->created_at = col_i64(db, row, 9);
-    g->updated_at = col_i64(db, row, 10);
+    g->id = aa_store_col(pool, db, row, 0);
+    g->agent_id = aa_store_col(pool, db, row, 1);
+    g->capability = aa_store_col(pool, db, row, 2);
+    g->status = aa_store_col(pool, db, row, 3);
+    g->constraints = aa_store_col(pool, db, row, 4);
+    g->granted_by = aa_store_col(pool, db, row, 5);
+    g->denied_by = aa_store_col(pool, db, row, 6);
+    g->reason = aa_store_col(pool, db, row, 7);
+    g->expires_at = aa_store_col_i64(db, row, 8);
+    g->created_at = aa_store_col_i64(db, row, 9);
+    g->updated_at = aa_store_col_i64(db, row, 10);
     return g;
 }
 
@@ -220,108 +71,20 @@ static void *map_approval(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *ro
 {
     aa_approval_t *a = apr_pcalloc(pool, sizeof(*a));
 
-    a->id = col(pool, db, row, 0);
-    a->agent_id = col(pool, db, row, 1);
-    a->host_id = col(pool, db, row, 2);
-    a->method = col(pool, db, row, 3);
-    a->kind = col(pool, db, row, 4);
-    a->user_code_hash = col(pool, db, row, 5);
-    a->status = col(pool, db, row, 6);
-    a->capabilities = col(pool, db, row, 7);
-    a->binding_message = col(pool, db, row, 8);
-    a->created_at = col_i64(db, row, 9);
-    a->expires_at = col_i64(db, row, 10);
-    a->resolved_at = col_i64(db, row, 11);
-    a->resolved_by = col(pool, db, row, 12);
+    a->id = aa_store_col(pool, db, row, 0);
+    a->agent_id = aa_store_col(pool, db, row, 1);
+    a->host_id = aa_store_col(pool, db, row, 2);
+    a->method = aa_store_col(pool, db, row, 3);
+    a->kind = aa_store_col(pool, db, row, 4);
+    a->user_code_hash = aa_store_col(pool, db, row, 5);
+    a->status = aa_store_col(pool, db, row, 6);
+    a->capabilities = aa_store_col(pool, db, row, 7);
+    a->binding_message = aa_store_col(pool, db, row, 8);
+    a->created_at = aa_store_col_i64(db, row, 9);
+    a->expires_at = aa_store_col_i64(db, row, 10);
+    a->resolved_at = aa_store_col_i64(db, row, 11);
+    a->resolved_by = aa_store_col(pool, db, row, 12);
     return a;
-}
-
-static void *map_version(apr_pool_t *pool, const aa_db_t *db, apr_dbd_row_t *row)
-{
-    int *v = apr_palloc(pool, sizeof(*v));
-
-    *v = (int)col_i64(db, row, 0);
-    return v;
-}
-
-apr_status_t aa_store_schema_create(apr_pool_t *pool, aa_db_t *db, const char **errstr)
-{
-    const char *const *ddl = aa_sql_schema(apr_dbd_name(db->driver));
-    char *version_row;
-    int nrows = 0, rc;
-
-    if (!ddl) {
-        *errstr = apr_psprintf(pool, "no schema for driver %s", apr_dbd_name(db->driver));
-        return APR_ENOTIMPL;
-    }
-    for (; *ddl; ddl++) {
-        rc = apr_dbd_query(db->driver, db->handle, &nrows, *ddl);
-        if (rc != 0) {
-            *errstr = db_error(pool, db, rc, "schema");
-            return APR_EGENERAL;
-        }
-    }
-    version_row = apr_psprintf(pool, "INSERT INTO aa_schema_version (version) VALUES (%d)",
-                               AA_SCHEMA_VERSION);
-    rc = apr_dbd_query(db->driver, db->handle, &nrows, version_row);
-    if (rc != 0) {
-        *errstr = db_error(pool, db, rc, "schema version");
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t aa_store_schema_version(apr_pool_t *pool, aa_db_t *db, int *version,
-                                     const char **errstr)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int rc;
-
-    /* Unprepared: the version table may not exist yet. */
-    rc = apr_dbd_select(db->driver, pool, db->handle, &res,
-                        "SELECT version FROM aa_schema_version", 1);
-    if (rc != 0) {
-        *errstr = db_error(pool, db, rc, "schema version");
-        return APR_NOTFOUND;
-    }
-    if (apr_dbd_num_tuples(db->driver, res) < 1
-        || apr_dbd_get_row(db->driver, pool, res, &row, 1) != 0) {
-        *errstr = "the schema version table is empty";
-        return APR_NOTFOUND;
-    }
-    *version = *(int *)map_version(pool, db, row);
-    return APR_SUCCESS;
-}
-
-apr_status_t aa_store_begin(apr_pool_t *pool, aa_db_t *db, const char **errstr)
-{
-    int rc = apr_dbd_transaction_start(db->driver, pool, db->handle, &db->txn);
-
-    if (rc != 0) {
-        db->txn = NULL;
-        *errstr = db_error(pool, db, rc, "begin");
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t aa_store_end(apr_pool_t *pool, aa_db_t *db, int ok, const char **errstr)
-{
-    apr_dbd_transaction_t *txn = db->txn;
-    int rc;
-
-    if (!txn)
-        return APR_SUCCESS;
-    db->txn = NULL;
-    if (!ok)
-        apr_dbd_transaction_mode_set(db->driver, txn, APR_DBD_TRANSACTION_ROLLBACK);
-    rc = apr_dbd_transaction_end(db->driver, pool, txn);
-    if (rc != 0) {
-        *errstr = db_error(pool, db, rc, ok ? "commit" : "rollback");
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
 }
 
 /*
@@ -339,7 +102,7 @@ apr_status_t aa_store_host_get(apr_pool_t *pool, aa_db_t *db, const char *id,
                                aa_host_t **host, const char **errstr)
 {
     const char *args[] = { id };
-    apr_status_t rv = select_one(pool, db, "aa_host_get", 1, args, map_host, (void **)host,
+    apr_status_t rv = aa_store_select_one(pool, db, "aa_host_get", 1, args, map_host, (void **)host,
                                  errstr);
 
     return same_id(rv, rv == APR_SUCCESS ? (*host)->id : "", id);
@@ -348,7 +111,7 @@ apr_status_t aa_store_host_get(apr_pool_t *pool, aa_db_t *db, const char *id,
 apr_status_t aa_store_host_list(apr_pool_t *pool, aa_db_t *db, apr_array_header_t **hosts,
                                 const char **errstr)
 {
-    return select_rows(pool, db, "aa_host_list", 0, NULL, map_host, hosts, errstr);
+    return aa_store_select_rows(pool, db, "aa_host_list", 0, NULL, map_host, hosts, errstr);
 }
 
 apr_status_t aa_store_host_insert(apr_pool_t *pool, aa_db_t *db, const aa_host_t *h,
@@ -359,7 +122,7 @@ apr_status_t aa_store_host_insert(apr_pool_t *pool, aa_db_t *db, const aa_host_t
                            I64(pool, h->created_at), I64(pool, h->updated_at),
                            I64(pool, h->activated_at), I64(pool, h->last_used_at) };
 
-    return exec_rows(pool, db, "aa_host_insert", 13, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_host_insert", 13, args, NULL, errstr);
 }
 
 apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char *id,
@@ -369,7 +132,7 @@ apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char 
 {
     const char *args[] = { to, I64(pool, activated_at), I64(pool, now), id, from };
     int nrows = 0;
-    apr_status_t rv = exec_rows(pool, db, "aa_host_set_status", 5, args, &nrows, errstr);
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_host_set_status", 5, args, &nrows, errstr);
 
     if (rv == APR_SUCCESS && nrows == 0)
         return APR_NOTFOUND;
@@ -381,7 +144,7 @@ apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
 {
     const char *args[] = { user_id, I64(pool, now), id };
     int nrows = 0;
-    apr_status_t rv = exec_rows(pool, db, "aa_host_link", 3, args, &nrows, errstr);
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_host_link", 3, args, &nrows, errstr);
 
     if (rv == APR_SUCCESS && nrows == 0)
         return APR_NOTFOUND;
@@ -392,7 +155,7 @@ apr_status_t aa_store_agent_get(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 aa_agent_t **agent, const char **errstr)
 {
     const char *args[] = { id };
-    apr_status_t rv = select_one(pool, db, "aa_agent_get", 1, args, map_agent,
+    apr_status_t rv = aa_store_select_one(pool, db, "aa_agent_get", 1, args, map_agent,
                                  (void **)agent, errstr);
 
     return same_id(rv, rv == APR_SUCCESS ? (*agent)->id : "", id);
@@ -403,7 +166,7 @@ apr_status_t aa_store_agent_find_key(apr_pool_t *pool, aa_db_t *db, const char *
                                      const char **errstr)
 {
     const char *args[] = { host_id, thumbprint };
-    apr_status_t rv = select_one(pool, db, "aa_agent_find_key", 2, args, map_agent,
+    apr_status_t rv = aa_store_select_one(pool, db, "aa_agent_find_key", 2, args, map_agent,
                                  (void **)agent, errstr);
 
     return same_id(rv, rv == APR_SUCCESS ? (*agent)->key_thumbprint : "", thumbprint);
@@ -412,7 +175,7 @@ apr_status_t aa_store_agent_find_key(apr_pool_t *pool, aa_db_t *db, const char *
 apr_status_t aa_store_agent_list(apr_pool_t *pool, aa_db_t *db, apr_array_header_t **agents,
                                  const char **errstr)
 {
-    return select_rows(pool, db, "aa_agent_list", 0, NULL, map_agent, agents, errstr);
+    return aa_store_select_rows(pool, db, "aa_agent_list", 0, NULL, map_agent, agents, errstr);
 }
 
 apr_status_t aa_store_agent_insert(apr_pool_t *pool, aa_db_t *db, const aa_agent_t *a,
@@ -424,7 +187,7 @@ apr_status_t aa_store_agent_insert(apr_pool_t *pool, aa_db_t *db, const aa_agent
                            I64(pool, a->activated_at), I64(pool, a->last_used_at),
                            I64(pool, a->expires_at) };
 
-    return exec_rows(pool, db, "aa_agent_insert", 15, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_agent_insert", 15, args, NULL, errstr);
 }
 
 apr_status_t aa_store_agent_set_status(apr_pool_t *pool, aa_db_t *db, const aa_agent_t *a,
@@ -434,7 +197,7 @@ apr_status_t aa_store_agent_set_status(apr_pool_t *pool, aa_db_t *db, const aa_a
                            I64(pool, a->last_used_at), I64(pool, a->expires_at),
                            I64(pool, now), a->id, from };
     int nrows = 0;
-    apr_status_t rv = exec_rows(pool, db, "aa_agent_set_status", 8, args, &nrows, errstr);
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_agent_set_status", 8, args, &nrows, errstr);
 
     if (rv == APR_SUCCESS && nrows == 0)
         return APR_NOTFOUND;
@@ -446,7 +209,7 @@ apr_status_t aa_store_grant_list(apr_pool_t *pool, aa_db_t *db, const char *agen
 {
     const char *args[] = { agent_id };
 
-    return select_rows(pool, db, "aa_grant_list", 1, args, map_grant, grants, errstr);
+    return aa_store_select_rows(pool, db, "aa_grant_list", 1, args, map_grant, grants, errstr);
 }
 
 apr_status_t aa_store_grant_active_for(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
@@ -455,7 +218,7 @@ apr_status_t aa_store_grant_active_for(apr_pool_t *pool, aa_db_t *db, const char
 {
     const char *args[] = { agent_id, capability };
 
-    return select_rows(pool, db, "aa_grant_active_for", 2, args, map_grant, grants, errstr);
+    return aa_store_select_rows(pool, db, "aa_grant_active_for", 2, args, map_grant, grants, errstr);
 }
 
 apr_status_t aa_store_grant_insert(apr_pool_t *pool, aa_db_t *db, const aa_grant_t *g,
@@ -465,7 +228,7 @@ apr_status_t aa_store_grant_insert(apr_pool_t *pool, aa_db_t *db, const aa_grant
                            g->granted_by, g->denied_by, g->reason, I64(pool, g->expires_at),
                            I64(pool, g->created_at), I64(pool, g->updated_at) };
 
-    return exec_rows(pool, db, "aa_grant_insert", 11, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_grant_insert", 11, args, NULL, errstr);
 }
 
 apr_status_t aa_store_grant_approve_pending(apr_pool_t *pool, aa_db_t *db,
@@ -474,7 +237,7 @@ apr_status_t aa_store_grant_approve_pending(apr_pool_t *pool, aa_db_t *db,
 {
     const char *args[] = { granted_by, I64(pool, now), agent_id };
 
-    return exec_rows(pool, db, "aa_grant_approve_pending", 3, args, count, errstr);
+    return aa_store_exec_rows(pool, db, "aa_grant_approve_pending", 3, args, count, errstr);
 }
 
 apr_status_t aa_store_grant_deny_pending(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
@@ -483,14 +246,14 @@ apr_status_t aa_store_grant_deny_pending(apr_pool_t *pool, aa_db_t *db, const ch
 {
     const char *args[] = { denied_by, reason, I64(pool, now), agent_id };
 
-    return exec_rows(pool, db, "aa_grant_deny_pending", 4, args, count, errstr);
+    return aa_store_exec_rows(pool, db, "aa_grant_deny_pending", 4, args, count, errstr);
 }
 
 apr_status_t aa_store_approval_get(apr_pool_t *pool, aa_db_t *db, const char *id,
                                    aa_approval_t **approval, const char **errstr)
 {
     const char *args[] = { id };
-    apr_status_t rv = select_one(pool, db, "aa_approval_get", 1, args, map_approval,
+    apr_status_t rv = aa_store_select_one(pool, db, "aa_approval_get", 1, args, map_approval,
                                  (void **)approval, errstr);
 
     return same_id(rv, rv == APR_SUCCESS ? (*approval)->id : "", id);
@@ -501,7 +264,7 @@ apr_status_t aa_store_approval_by_code(apr_pool_t *pool, aa_db_t *db, const char
 {
     const char *args[] = { code_hash };
 
-    return select_one(pool, db, "aa_approval_by_code", 1, args, map_approval,
+    return aa_store_select_one(pool, db, "aa_approval_by_code", 1, args, map_approval,
                       (void **)approval, errstr);
 }
 
@@ -509,7 +272,7 @@ apr_status_t aa_store_approval_list_pending(apr_pool_t *pool, aa_db_t *db,
                                             apr_array_header_t **approvals,
                                             const char **errstr)
 {
-    return select_rows(pool, db, "aa_approval_list_pending", 0, NULL, map_approval,
+    return aa_store_select_rows(pool, db, "aa_approval_list_pending", 0, NULL, map_approval,
                        approvals, errstr);
 }
 
@@ -522,7 +285,7 @@ apr_status_t aa_store_approval_insert(apr_pool_t *pool, aa_db_t *db, const aa_ap
                            I64(pool, a->expires_at), I64(pool, a->resolved_at),
                            a->resolved_by };
 
-    return exec_rows(pool, db, "aa_approval_insert", 13, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_approval_insert", 13, args, NULL, errstr);
 }
 
 apr_status_t aa_store_approval_resolve(apr_pool_t *pool, aa_db_t *db, const char *id,
@@ -531,7 +294,7 @@ apr_status_t aa_store_approval_resolve(apr_pool_t *pool, aa_db_t *db, const char
 {
     const char *args[] = { status, I64(pool, now), by, id };
     int nrows = 0;
-    apr_status_t rv = exec_rows(pool, db, "aa_approval_resolve", 4, args, &nrows, errstr);
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_approval_resolve", 4, args, &nrows, errstr);
 
     if (rv == APR_SUCCESS && nrows == 0)
         return APR_NOTFOUND;
@@ -543,7 +306,7 @@ apr_status_t aa_store_approval_supersede(apr_pool_t *pool, aa_db_t *db, const ch
 {
     const char *args[] = { I64(pool, now), agent_id };
 
-    return exec_rows(pool, db, "aa_approval_supersede", 2, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_approval_supersede", 2, args, NULL, errstr);
 }
 
 apr_status_t aa_store_host_find_iss(apr_pool_t *pool, aa_db_t *db, const char *iss,
@@ -553,7 +316,7 @@ apr_status_t aa_store_host_find_iss(apr_pool_t *pool, aa_db_t *db, const char *i
     apr_status_t rv;
 
     /* The current key's thumbprint first: after a rotation, id is the old one. */
-    rv = select_one(pool, db, "aa_host_by_thumbprint", 1, args, map_host, (void **)host,
+    rv = aa_store_select_one(pool, db, "aa_host_by_thumbprint", 1, args, map_host, (void **)host,
                     errstr);
     rv = same_id(rv, rv == APR_SUCCESS ? (*host)->key_thumbprint : "", iss);
     if (rv != APR_NOTFOUND)
@@ -568,7 +331,7 @@ apr_status_t aa_store_host_update_key(apr_pool_t *pool, aa_db_t *db, const char 
 {
     const char *args[] = { public_key, thumbprint, kid, I64(pool, now), id, old_thumbprint };
     int nrows = 0;
-    apr_status_t rv = exec_rows(pool, db, "aa_host_update_key", 6, args, &nrows, errstr);
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_host_update_key", 6, args, &nrows, errstr);
 
     if (rv == APR_SUCCESS && nrows == 0)
         return APR_NOTFOUND;
@@ -580,7 +343,7 @@ apr_status_t aa_store_host_revoke(apr_pool_t *pool, aa_db_t *db, const char *id,
 {
     const char *args[] = { I64(pool, now), id };
     int nrows = 0;
-    apr_status_t rv = exec_rows(pool, db, "aa_host_revoke", 2, args, &nrows, errstr);
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_host_revoke", 2, args, &nrows, errstr);
 
     if (rv == APR_SUCCESS && nrows == 0)
         return APR_NOTFOUND;
@@ -593,7 +356,7 @@ apr_status_t aa_store_host_set_defaults(apr_pool_t *pool, aa_db_t *db, const cha
 {
     const char *args[] = { caps_json, I64(pool, now), id };
 
-    return exec_rows(pool, db, "aa_host_set_defaults", 3, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_host_set_defaults", 3, args, NULL, errstr);
 }
 
 apr_status_t aa_store_agent_list_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
@@ -601,7 +364,7 @@ apr_status_t aa_store_agent_list_host(apr_pool_t *pool, aa_db_t *db, const char 
 {
     const char *args[] = { host_id };
 
-    return select_rows(pool, db, "aa_agent_list_host", 1, args, map_agent, agents, errstr);
+    return aa_store_select_rows(pool, db, "aa_agent_list_host", 1, args, map_agent, agents, errstr);
 }
 
 apr_status_t aa_store_agent_revoke_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
@@ -609,7 +372,7 @@ apr_status_t aa_store_agent_revoke_host(apr_pool_t *pool, aa_db_t *db, const cha
 {
     const char *args[] = { I64(pool, now), host_id };
 
-    return exec_rows(pool, db, "aa_agent_revoke_host", 2, args, count, errstr);
+    return aa_store_exec_rows(pool, db, "aa_agent_revoke_host", 2, args, count, errstr);
 }
 
 apr_status_t aa_store_agent_update_key(apr_pool_t *pool, aa_db_t *db, const char *id,
@@ -618,7 +381,7 @@ apr_status_t aa_store_agent_update_key(apr_pool_t *pool, aa_db_t *db, const char
 {
     const char *args[] = { public_key, thumbprint, kid, I64(pool, now), id };
 
-    return exec_rows(pool, db, "aa_agent_update_key", 5, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_agent_update_key", 5, args, NULL, errstr);
 }
 
 apr_status_t aa_store_agent_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
@@ -627,7 +390,7 @@ apr_status_t aa_store_agent_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
 {
     const char *args[] = { I64(pool, last_used), I64(pool, expires_at), id };
 
-    return exec_rows(pool, db, "aa_agent_touch", 3, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_agent_touch", 3, args, NULL, errstr);
 }
 
 apr_status_t aa_store_grant_set_status(apr_pool_t *pool, aa_db_t *db, const aa_grant_t *g,
@@ -636,7 +399,7 @@ apr_status_t aa_store_grant_set_status(apr_pool_t *pool, aa_db_t *db, const aa_g
     const char *args[] = { g->status, g->granted_by, g->denied_by, g->reason, I64(pool, now),
                            g->id, from };
     int nrows = 0;
-    apr_status_t rv = exec_rows(pool, db, "aa_grant_set_status", 7, args, &nrows, errstr);
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_grant_set_status", 7, args, &nrows, errstr);
 
     if (rv == APR_SUCCESS && nrows == 0)
         return APR_NOTFOUND;
@@ -648,7 +411,7 @@ apr_status_t aa_store_grant_revoke_agent(apr_pool_t *pool, aa_db_t *db, const ch
 {
     const char *args[] = { I64(pool, now), agent_id };
 
-    return exec_rows(pool, db, "aa_grant_revoke_agent", 2, args, count, errstr);
+    return aa_store_exec_rows(pool, db, "aa_grant_revoke_agent", 2, args, count, errstr);
 }
 
 apr_status_t aa_store_grant_revoke_host(apr_pool_t *pool, aa_db_t *db, const char *host_id,
@@ -656,7 +419,7 @@ apr_status_t aa_store_grant_revoke_host(apr_pool_t *pool, aa_db_t *db, const cha
 {
     const char *args[] = { I64(pool, now), host_id };
 
-    return exec_rows(pool, db, "aa_grant_revoke_host", 2, args, count, errstr);
+    return aa_store_exec_rows(pool, db, "aa_grant_revoke_host", 2, args, count, errstr);
 }
 
 apr_status_t aa_store_approval_supersede_host(apr_pool_t *pool, aa_db_t *db,
@@ -665,7 +428,7 @@ apr_status_t aa_store_approval_supersede_host(apr_pool_t *pool, aa_db_t *db,
 {
     const char *args[] = { I64(pool, now), host_id };
 
-    return exec_rows(pool, db, "aa_approval_supersede_host", 2, args, NULL, errstr);
+    return aa_store_exec_rows(pool, db, "aa_approval_supersede_host", 2, args, NULL, errstr);
 }
 
 /* Runs a maintenance statement whose only parameters are times. */
@@ -675,7 +438,7 @@ apr_status_t aa_store_exec_times(apr_pool_t *pool, aa_db_t *db, const char *labe
 {
     const char *args[] = { I64(pool, t1), I64(pool, t2) };
 
-    return exec_rows(pool, db, label, ntimes, args, count, errstr);
+    return aa_store_exec_rows(pool, db, label, ntimes, args, count, errstr);
 }
 
 apr_status_t aa_store_grant_revoke_one(apr_pool_t *pool, aa_db_t *db, const char *agent_id,
@@ -684,7 +447,7 @@ apr_status_t aa_store_grant_revoke_one(apr_pool_t *pool, aa_db_t *db, const char
 {
     const char *args[] = { I64(pool, now), agent_id, capability };
 
-    return exec_rows(pool, db, "aa_grant_revoke_one", 3, args, count, errstr);
+    return aa_store_exec_rows(pool, db, "aa_grant_revoke_one", 3, args, count, errstr);
 }
 
 apr_status_t aa_store_exec_host(apr_pool_t *pool, aa_db_t *db, const char *label,
@@ -693,7 +456,7 @@ apr_status_t aa_store_exec_host(apr_pool_t *pool, aa_db_t *db, const char *label
 {
     const char *args[] = { I64(pool, now), host_id };
 
-    return exec_rows(pool, db, label, 2, args, count, errstr);
+    return aa_store_exec_rows(pool, db, label, 2, args, count, errstr);
 }
 
 apr_status_t aa_store_host_by_jwks_url(apr_pool_t *pool, aa_db_t *db, const char *url,
@@ -701,6 +464,6 @@ apr_status_t aa_store_host_by_jwks_url(apr_pool_t *pool, aa_db_t *db, const char
 {
     const char *args[] = { url };
 
-    return select_one(pool, db, "aa_host_by_jwks_url", 1, args, map_host, (void **)host,
+    return aa_store_select_one(pool, db, "aa_host_by_jwks_url", 1, args, map_host, (void **)host,
                       errstr);
 }
