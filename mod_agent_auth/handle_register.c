@@ -145,8 +145,8 @@ static int parse_request(request_rec *r, const aa_json_t *body, aa_register_req_
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST, "capabilities must be an array");
     req->caps_given = (rv == APR_SUCCESS);
     if (!req->caps_given) {
-        /* No list: the agent asks for its host's baseline. */
-        req->caps = conf->default_caps;
+        /* §5.3: no list, no capabilities; the agent asks later (§5.4). */
+        req->caps = apr_array_make(r->pool, 1, sizeof(const char *));
         req->constraints = NULL;
         return OK;
     }
@@ -285,8 +285,6 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
     apr_status_t rv;
     int i, pending = !auto_ok;
 
-    if (!req->caps_given)
-        req->caps = defaults;
     *grants = apr_array_make(r->pool, req->caps->nelts + 1, sizeof(aa_grant_t *));
     for (i = 0; i < req->caps->nelts; i++) {
         aa_grant_t *g = apr_pcalloc(r->pool, sizeof(*g));

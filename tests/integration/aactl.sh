@@ -218,7 +218,7 @@ expect_eq "hosts add of a malformed key is a usage error" 2 "$RC"
 run aactl hosts defaults "$H2" echo
 expect_eq "hosts defaults HOST echo" 0 "$RC"
 "$AAJWT" keygen >"$DIR/b1.key"
-register "$DIR/h2.key" "$DIR/b1.key" '{"name":"b1"}'
+register "$DIR/h2.key" "$DIR/b1.key" '{"name":"b1","capabilities":["echo"]}'
 expect_json "the host's own defaults apply" '.status == "active" and (.agent_capability_grants | map(.capability)) == ["echo"]'
 B1=$(jbody .agent_id)
 run aactl --json hosts show "$H2"
@@ -236,7 +236,7 @@ expect_eq "hosts link" 0 "$RC"
 run aactl hosts link "$H2" --user frank
 expect_eq "linking it to someone else is a conflict" 4 "$RC"
 "$AAJWT" keygen >"$DIR/b2.key"
-register "$DIR/h2.key" "$DIR/b2.key" '{"name":"b2"}'
+register "$DIR/h2.key" "$DIR/b2.key" '{"name":"b2","capabilities":["echo"]}'
 B2=$(jbody .agent_id)
 run aactl --json hosts revoke "$H2"
 expect_eq "hosts revoke cascades" 0 "$RC"

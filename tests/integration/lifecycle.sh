@@ -95,8 +95,12 @@ register() { # HOSTKEY AGENTKEY BODY -> sets AGENT
 }
 
 "$AAJWT" keygen >"$DIR/a1.key"
-register "$DIR/host.key" "$DIR/a1.key" '{"name":"worker"}'
-expect_json "no capabilities listed: the trusted host's defaults, active at once" \
+"$AAJWT" keygen >"$DIR/a0.key"
+register "$DIR/host.key" "$DIR/a0.key" '{"name":"no list"}'
+expect_json "no capabilities listed: an active agent with none (§5.3)" \
+    '.status == "active" and .agent_capability_grants == []'
+register "$DIR/host.key" "$DIR/a1.key" '{"name":"worker","capabilities":["check_balance","whoami"]}'
+expect_json "the trusted host's defaults, active at once" \
     '.status == "active" and ([.agent_capability_grants[] | select(.status=="active") | .capability]
       | sort) == ["check_balance","whoami"]'
 A1=$AGENT
