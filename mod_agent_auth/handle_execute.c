@@ -317,6 +317,27 @@ static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_capture_ctx_t *
     return aa_reply_json(r, HTTP_OK, doc);
 }
 
+/*
+ * §2.12: a capability the agent holds a grant for but the server no longer
+ * offers was removed (403); one it never heard of does not exist (404).
+ */
+static int reply_unknown_capability(request_rec *r, const aa_agent_t *agent, const char *name)
+{
+    apr_array_header_t *grants;
+    const char *errstr = NULL;
+    aa_db_t *db = aa_dbd_acquire(r);
+
+    if (db && aa_store_grant_active_for(r->pool, db, agent->id, name, &grants, &errstr)
+                  == APR_SUCCESS
+        && grants->nelts > 0)
+        return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
+                              apr_psprintf(r->pool, "The capability \"%s\" has been removed",
+                                           ap_escape_html(r->pool, name)));
+    return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_FOUND,
+                          apr_psprintf(r->pool, "Capability \"%s\" does not exist",
+                                       ap_escape_html(r->pool, name)));
+}
+
 int aa_handle_execute(request_rec *r)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
@@ -341,9 +362,7 @@ int aa_handle_execute(request_rec *r)
 
     cap = aa_caps_find(conf->caps, name);
     if (!cap)
-        return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_FOUND,
-                              apr_psprintf(r->pool, "Capability \"%s\" does not exist",
-                                           ap_escape_html(r->pool, name)));
+        return reply_unknown_capability(r, req->agent, name);
     if (!jwt_allows(req->jwt, cap->name))
         return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
                               "This JWT's capabilities claim does not include the capability");

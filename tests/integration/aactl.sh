@@ -160,6 +160,9 @@ expect_http "HTTP sees the added grant at once" 200
 http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" \
     '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":50}}'
 expect_http "and its constraints" 403 constraint_violated
+run aactl grants add "$A1" retired_capability
+http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" '{"capability":"retired_capability"}'
+expect_http "a granted capability the server no longer offers was removed (§2.12)" 403 capability_not_granted
 run aactl grants add "$A1" transfer_funds
 http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" \
     '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":20000}}'
@@ -168,7 +171,7 @@ run aactl grants add "$A1" echo --constraints '{"amount":{"about":1}}'
 expect_eq "grants add with an unknown operator is a usage error" 2 "$RC"
 run aactl --json grants list --agent "$A1"
 expect_eq "grants list --agent --json" 0 "$RC"
-expect_json_out "grants list shows the agent's grants" '(map(.capability) | unique) == ["check_balance","echo","transfer_funds"]'
+expect_json_out "grants list shows the agent's grants" '(map(.capability) | unique) == ["check_balance","echo","retired_capability","transfer_funds"]'
 run aactl grants revoke "$A1" echo
 expect_eq "grants revoke one capability" 0 "$RC"
 run_echo "$DIR/a1.key" "$A1"
