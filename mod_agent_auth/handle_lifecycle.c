@@ -153,7 +153,7 @@ int aa_handle_request_capability(request_rec *r)
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     aa_req_t *req = aa_req(r);
     apr_array_header_t *names, *constraints, *existing, *fresh, *defaults;
-    const char *reason = NULL, *errstr = NULL, *code = NULL, *pending = "[";
+    const char *reason = NULL, *errstr = NULL, *code = NULL;
     aa_approval_t *approval = NULL;
     aa_json_t *body, *list, *doc;
     aa_approval_policy_t policy;
@@ -198,8 +198,7 @@ int aa_handle_request_capability(request_rec *r)
         }
         g = new_grant(r, req->agent, name, c, active, req->host->user_id, reason);
         APR_ARRAY_PUSH(fresh, aa_grant_t *) = g;
-        if (!active)
-            pending = apr_psprintf(r->pool, "%s%s\"%s\"", pending, npending++ ? "," : "", name);
+        npending += !active;
     }
     if (fresh->nelts == 0)
         return aa_reply_error(r, AA_ERR_ALREADY_GRANTED, NULL);
@@ -213,8 +212,7 @@ int aa_handle_request_capability(request_rec *r)
     }
     aa_approval_policy(conf, &policy);
     if (rv == APR_SUCCESS && npending)
-        rv = aa_ops_approval_open(r->pool, db, req->agent, "capability",
-                                  apr_pstrcat(r->pool, pending, "]", NULL), &policy, aa_now(),
+        rv = aa_ops_approval_open(r->pool, db, req->agent, "capability", &policy, aa_now(),
                                   &approval, &code, &errstr);
     if ((status = finish_txn(r, db, rv, errstr)) != OK)
         return status;

@@ -252,20 +252,6 @@ aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char 
     return obj;
 }
 
-static aa_json_t *names_json(request_rec *r, const apr_array_header_t *grants)
-{
-    aa_json_t *list = aa_json_array(r->pool);
-    int i;
-
-    for (i = 0; i < grants->nelts; i++) {
-        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
-
-        if (strcmp(g->status, AA_ST_PENDING) == 0)
-            aa_json_append_str(r->pool, list, g->capability);
-    }
-    return list;
-}
-
 /* Create the agent and its grants; *approval is set when it must wait. */
 static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *host,
                                  const aa_jwk_t *key, const char *jwks_url,
@@ -333,9 +319,8 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
         aa_approval_policy_t policy;
 
         aa_approval_policy(conf, &policy);
-        rv = aa_ops_approval_open(r->pool, db, a, "registration",
-                                  aa_json_dump(r->pool, names_json(r, *grants)), &policy, now,
-                                  approval, code, errstr);
+        rv = aa_ops_approval_open(r->pool, db, a, "registration", &policy, now, approval, code,
+                                  errstr);
     }
     *out = a;
     return rv;
@@ -354,9 +339,8 @@ static apr_status_t retry_pending(request_rec *r, aa_db_t *db, aa_agent_t *agent
     if (rv != APR_SUCCESS)
         return rv;
     aa_approval_policy(conf, &policy);
-    return aa_ops_approval_open(r->pool, db, agent, "registration",
-                                aa_json_dump(r->pool, names_json(r, *grants)), &policy,
-                                aa_now(), approval, code, errstr);
+    return aa_ops_approval_open(r->pool, db, agent, "registration", &policy, aa_now(),
+                                approval, code, errstr);
 }
 
 static int reply_registered(request_rec *r, const aa_agent_t *a, apr_array_header_t *grants,

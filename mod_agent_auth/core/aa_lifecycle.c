@@ -168,7 +168,6 @@ apr_status_t aa_ops_reactivate(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
                                apr_int64_t now, aa_approval_t **approval,
                                const char **user_code, const char **errstr)
 {
-    const char *names = "[";
     apr_status_t rv;
     int i, ignored;
 
@@ -187,7 +186,6 @@ apr_status_t aa_ops_reactivate(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
         g->reason = "reactivation";
         g->created_at = g->updated_at = now;
         rv = aa_store_grant_insert(pool, db, g, errstr);
-        names = apr_psprintf(pool, "%s%s\"%s\"", names, i ? "," : "", g->capability);
     }
     if (rv != APR_SUCCESS)
         return rv;
@@ -202,8 +200,7 @@ apr_status_t aa_ops_reactivate(apr_pool_t *pool, aa_db_t *db, aa_agent_t *agent,
         return AA_ECONFLICT;
     }
     if (rv == APR_SUCCESS && !auto_approve)
-        rv = aa_ops_approval_open(pool, db, agent, "reactivation",
-                                  apr_pstrcat(pool, names, "]", NULL), policy, now, approval,
+        rv = aa_ops_approval_open(pool, db, agent, "reactivation", policy, now, approval,
                                   user_code, errstr);
     return rv;
 }

@@ -10,14 +10,15 @@
 #include <string.h>
 
 apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_t *agent,
-                                  const char *kind, const char *capabilities_json,
-                                  const aa_approval_policy_t *policy, apr_int64_t now,
+                                  const char *kind, const aa_approval_policy_t *policy,
+                                  apr_int64_t now,
                                   aa_approval_t **out, const char **user_code,
                                   const char **errstr)
 {
     aa_approval_t *ap = apr_pcalloc(pool, sizeof(*ap));
     const char *code = aa_user_code_new(pool);
     apr_array_header_t *grants;
+    const char *capabilities_json;
     apr_status_t rv;
     int i, n = 0;
 
@@ -28,7 +29,6 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
         return rv;
     /* The new request replaces the old ones, so it must show every pending
      * grant: approving it approves exactly what it lists. */
-    (void)capabilities_json;
     capabilities_json = "[";
     for (i = 0; i < grants->nelts; i++) {
         const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
@@ -46,7 +46,7 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
     ap->kind = kind;
     ap->user_code_hash = aa_sha256_b64url(pool, code, strlen(code));
     ap->status = AA_AP_PENDING;
-    ap->capabilities = capabilities_json ? capabilities_json : "[]";
+    ap->capabilities = capabilities_json;
     ap->binding_message = "";
     ap->created_at = now;
     ap->expires_at = now + policy->ttl;

@@ -123,13 +123,14 @@ typedef struct {
 } aa_resolution_t;
 
 /*
- * Open a device-authorization approval for agent (superseding its older
- * pending ones). *user_code is the code to show the human; only its hash is
- * stored. Runs inside the caller's transaction, if any.
+ * Open a device-authorization approval for agent, superseding its older
+ * pending ones and so listing every grant of the agent still pending: an
+ * approval approves exactly what it shows. *user_code is the code to show
+ * the human; only its hash is stored. Runs inside the caller's transaction.
  */
 apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_t *agent,
-                                  const char *kind, const char *capabilities_json,
-                                  const aa_approval_policy_t *policy, apr_int64_t now,
+                                  const char *kind, const aa_approval_policy_t *policy,
+                                  apr_int64_t now,
                                   aa_approval_t **approval, const char **user_code,
                                   const char **errstr);
 

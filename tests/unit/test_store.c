@@ -193,8 +193,7 @@ static const char *open_pending_request(aa_approval_t **approval)
     agent = insert_agent("a1", "h1", AA_MODE_DELEGATED, AA_ST_PENDING);
     insert_grant("g1", "a1", "weather.get", AA_ST_PENDING, NOW - 100);
     insert_grant("g2", "a1", "files:read", AA_ST_PENDING, NOW - 99);
-    ck_assert_msg(aa_ops_approval_open(pool, db, agent, "registration",
-                                       "[\"weather.get\",\"files:read\"]", &policy, NOW, &ap,
+    ck_assert_msg(aa_ops_approval_open(pool, db, agent, "registration", &policy, NOW, &ap,
                                        &code, &errstr) == APR_SUCCESS,
                   "%s", errstr);
     if (approval)
@@ -598,8 +597,8 @@ START_TEST(test_trusting_the_host_of_an_autonomous_agent_is_a_conflict)
     insert_host("h1", AA_ST_ACTIVE, "", NOW - 200);
     agent = insert_agent("a1", "h1", AA_MODE_AUTONOMOUS, AA_ST_PENDING);
     insert_grant("g1", "a1", "weather.get", AA_ST_PENDING, NOW - 100);
-    ck_assert_int_eq(aa_ops_approval_open(pool, db, agent, "registration", "[\"weather.get\"]",
-                                          &policy, NOW, &ap, &code, &errstr),
+    ck_assert_int_eq(aa_ops_approval_open(pool, db, agent, "registration", &policy, NOW, &ap,
+                                          &code, &errstr),
                      APR_SUCCESS);
     ck_assert_int_eq(aa_ops_approve(pool, db, code, USER, 1, &lifetimes, NOW, &res, &errstr),
                      AA_ECONFLICT);
@@ -657,8 +656,8 @@ START_TEST(test_a_new_approval_supersedes_the_pending_one)
     const char *code1 = open_pending_request(&first);
     const char *code2 = NULL;
 
-    ck_assert_int_eq(aa_ops_approval_open(pool, db, get_agent("a1"), "registration", NULL,
-                                          &policy, NOW + 1, &second, &code2, &errstr),
+    ck_assert_int_eq(aa_ops_approval_open(pool, db, get_agent("a1"), "registration", &policy,
+                                          NOW + 1, &second, &code2, &errstr),
                      APR_SUCCESS);
     ck_assert_str_ne(second->id, first->id);
     ck_assert_int_eq(aa_store_approval_get(pool, db, first->id, &stored, &errstr), APR_SUCCESS);
