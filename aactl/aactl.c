@@ -23,12 +23,14 @@
 static const aactl_cmd_t aactl_cmds[] = {
     { "approve", NULL, aactl_approve, 1,
       "CODE [--user USER] [--trust|--no-trust] [--capabilities A,B [--reason TEXT]]",
-      "approve a device code. Approving a delegated agent of a new host links the\n"
+      "approve a request by its user code or its id (a CIBA request has only an\n"
+      "      id: see approvals list). Approving a delegated agent of a new host links the\n"
       "      host to USER (its next agents get the defaults at once) unless --no-trust;\n"
       "      --trust links an already known host too. --capabilities approves only\n"
       "      those, denying the rest" },
     { "deny", NULL, aactl_deny, 1, "CODE [--user USER] [--reason TEXT]",
-      "deny a device code: pending grants denied, a pending agent rejected" },
+      "deny a request (user code or id): pending grants denied, a pending agent\n"
+      "      rejected" },
     { "approvals", "list", aactl_approvals_list, 1, "[--json]",
       "list pending approval requests" },
     { "approvals", "show", aactl_approvals_show, 1, "CODE", "show one approval request" },

@@ -94,7 +94,7 @@ static const char *pending_summary(aactl_ctx_t *ctx, aa_json_t *obj, const char 
 
 int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
-    static const char *const headers[] = { "DEVICE_CODE", "AGENT", "HOST", "KIND",
+    static const char *const headers[] = { "REQUEST", "AGENT", "HOST", "KIND",
                                            "CAPABILITIES", "AGE", "EXPIRES_IN" };
     apr_array_header_t *approvals, *rows;
     const char *errstr = NULL;
@@ -123,6 +123,8 @@ int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
         aa_json_set_str(ctx->pool, obj, "host_id", a->host_id);
         aa_json_set_str(ctx->pool, obj, "method", a->method);
         aa_json_set_str(ctx->pool, obj, "kind", a->kind);
+        if (*a->binding_message)
+            aa_json_set_str(ctx->pool, obj, "binding_message", a->binding_message);
         if (aa_json_parse(ctx->pool, a->capabilities, strlen(a->capabilities), 0, &caps, &err)
             == APR_SUCCESS)
             aa_json_set(obj, "capabilities", caps);
@@ -135,7 +137,8 @@ int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
         row[0] = a->id;
         row[1] = a->agent_id;
         row[2] = a->host_id;
-        row[3] = a->kind;
+        row[3] = strcmp(a->method, AA_METHOD_CIBA) == 0
+                     ? apr_pstrcat(ctx->pool, a->kind, "/ciba", NULL) : a->kind;
         row[4] = pending_summary(ctx, obj, a->capabilities);
         row[5] = aactl_age(ctx->pool, a->created_at, now);
         row[6] = apr_psprintf(ctx->pool, "%ds", (int)(a->expires_at - now));
@@ -210,7 +213,7 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
         }
     }
     if (!code) {
-        ctx->errstr = "approve: which code? (the user code shown to the agent's user)";
+        ctx->errstr = "approve: which code? (a user code, or a request id from approvals list)";
         return AACTL_USAGE;
     }
     if (only && only->nelts == 0) {
@@ -285,6 +288,8 @@ int aactl_approvals_show(aactl_ctx_t *ctx, int argc, const char *const *argv)
     aa_json_set_str(ctx->pool, doc, "device_code", a->id);
     aa_json_set_str(ctx->pool, doc, "method", a->method);
     aa_json_set_str(ctx->pool, doc, "kind", a->kind);
+    if (*a->binding_message)
+        aa_json_set_str(ctx->pool, doc, "binding_message", a->binding_message);
     aa_json_set_str(ctx->pool, doc, "status",
                     strcmp(a->status, AA_AP_PENDING) == 0 && a->expires_at <= aa_now()
                         ? AA_AP_EXPIRED : a->status);

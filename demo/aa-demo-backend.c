@@ -3,6 +3,10 @@
  * aa-demo-backend: the demo service's capabilities, as one CGI program.
  * mod_agent_auth runs it with the agent's arguments as a JSON POST body and
  * the capability's name in AGENT_AUTH_CAPABILITY; it answers with JSON.
+ *
+ * At PATH_INFO /ciba-notify it is also the demo's CIBA notification channel
+ * (AgentAuthCIBANotify): each request is appended, as one line a person can
+ * act on, to the file named by AA_DEMO_NOTIFY_LOG.
  */
 #include <json-c/json.h>
 
@@ -103,10 +107,44 @@ static void transfer_funds(json_object *args)
     reply(200, out);
 }
 
+/* Where a real service would send a push notification or an e-mail. */
+static void ciba_notify(json_object *request)
+{
+    const char *path = getenv("AA_DEMO_NOTIFY_LOG");
+    json_object *caps = NULL;
+    FILE *log;
+
+    if (!path || !(log = fopen(path, "a"))) {
+        fail(500, "server_error", "AA_DEMO_NOTIFY_LOG is not a writable file");
+        return;
+    }
+    json_object_object_get_ex(request, "capabilities", &caps);
+    fprintf(log, "%ld %s asks %s: \"%s\" %s -> aactl approve %s\n", (long)time(NULL),
+            string_arg(request, "agent_id") ? string_arg(request, "agent_id") : "?",
+            string_arg(request, "user_id") ? string_arg(request, "user_id") : "?",
+            string_arg(request, "binding_message") ? string_arg(request, "binding_message")
+                                                    : "",
+            caps ? json_object_to_json_string_ext(caps, JSON_C_TO_STRING_PLAIN) : "[]",
+            string_arg(request, "approval_id") ? string_arg(request, "approval_id") : "?");
+    fclose(log);
+    reply(200, json_object_new_object());
+}
+
 int main(void)
 {
     const char *capability = getenv("AGENT_AUTH_CAPABILITY");
+    const char *path = getenv("PATH_INFO");
     json_object *args;
+
+    if (path && strcmp(path, "/ciba-notify") == 0) {
+        args = read_arguments();
+        if (!args || !json_object_is_type(args, json_type_object))
+            fail(400, "invalid_request", "expected a JSON object");
+        else
+            ciba_notify(args);
+        json_object_put(args);
+        return 0;
+    }
 
     if (!capability || !getenv("AGENT_AUTH_AGENT_ID")) {
         fail(403, "unauthorized", "only reachable through mod_agent_auth");

@@ -36,6 +36,7 @@ void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
     (void)s;
     conf->mode_delegated = AA_UNSET;
     conf->mode_autonomous = AA_UNSET;
+    conf->ciba = AA_UNSET;
     conf->approval_ttl = AA_UNSET;
     conf->approval_interval = AA_UNSET;
     conf->jwt_max_lifetime = AA_UNSET;
@@ -69,6 +70,8 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_NUM(mode_delegated);
     MERGE_NUM(mode_autonomous);
     MERGE_PTR(approval_uri);
+    MERGE_NUM(ciba);
+    MERGE_PTR(ciba_notify);
     MERGE_NUM(approval_ttl);
     MERGE_NUM(approval_interval);
     MERGE_NUM(jwt_max_lifetime);
@@ -226,6 +229,32 @@ static const char *add_mode(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static const char *add_approval_method(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+
+    (void)dummy;
+    /* Device authorization is the baseline (§7) and always on. */
+    if (conf->ciba == AA_UNSET)
+        conf->ciba = 0;
+    if (strcmp(arg, AA_METHOD_CIBA) == 0)
+        conf->ciba = 1;
+    else if (strcmp(arg, AA_METHOD_DEVICE) != 0)
+        return "AgentAuthApprovalMethods accepts device_authorization and ciba";
+    return NULL;
+}
+
+static const char *set_ciba_notify(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    aa_srv_conf_t *conf = cmd_conf(cmd);
+
+    (void)dummy;
+    if (arg[0] != '/')
+        return "AgentAuthCIBANotify must be a local URI path, such as /notify/ciba";
+    conf->ciba_notify = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 static const char *set_header_prefix(cmd_parms *cmd, void *dummy, const char *arg)
 {
     aa_srv_conf_t *conf = cmd_conf(cmd);
@@ -291,6 +320,10 @@ const command_rec aa_cmds[] = {
                     "Name the agent modes accepted: delegated and/or autonomous"),
     AP_INIT_TAKE1("AgentAuthApprovalURI", set_string, SRV_OFFSET(approval_uri), RSRC_CONF,
                   "Set the page where humans enter device-authorization codes"),
+    AP_INIT_ITERATE("AgentAuthApprovalMethods", add_approval_method, NULL, RSRC_CONF,
+                    "Name the approval methods offered: device_authorization and/or ciba"),
+    AP_INIT_TAKE1("AgentAuthCIBANotify", set_ciba_notify, NULL, RSRC_CONF,
+                  "Set the local URI that is sent each CIBA approval request"),
     AP_INIT_TAKE1("AgentAuthApprovalTTL", set_seconds, SRV_OFFSET(approval_ttl), RSRC_CONF,
                   "Set how many seconds an approval request stays valid"),
     AP_INIT_TAKE1("AgentAuthJWTMaxLifetime", set_seconds, SRV_OFFSET(jwt_max_lifetime),
@@ -353,6 +386,8 @@ int aa_mode_supported(const aa_srv_conf_t *conf, const char *mode)
 void aa_approval_policy(const aa_srv_conf_t *conf, aa_approval_policy_t *policy)
 {
     policy->verification_uri = conf->approval_uri;
+    policy->method = AA_METHOD_DEVICE;
+    policy->binding_message = "";
     policy->ttl = conf->approval_ttl;
     policy->interval = conf->approval_interval;
 }
@@ -378,6 +413,8 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
         conf->approval_uri = apr_pstrcat(pool, conf->issuer, "/device", NULL);
         conf->serve_device_page = 1;
     }
+    if (conf->ciba == AA_UNSET)
+        conf->ciba = 1;
     if (conf->approval_ttl == AA_UNSET)
         conf->approval_ttl = AA_DEFAULT_APPROVAL_TTL;
     if (conf->approval_interval == AA_UNSET)

@@ -34,6 +34,8 @@ typedef struct {
     int mode_autonomous;
     const char *approval_uri;
     int serve_device_page; /* approval_uri is our own default page */
+    int ciba;                  /* offer CIBA (§7.2); -1 unset */
+    const char *ciba_notify;   /* local URI told of each CIBA request */
     apr_int64_t approval_ttl;
     apr_int64_t approval_interval;
     apr_int64_t jwt_max_lifetime;
@@ -171,7 +173,6 @@ int aa_handle_host_revoke(request_rec *r);
 int aa_handle_host_rotate_key(request_rec *r);
 int aa_handle_introspect(request_rec *r);
 int aa_handle_device_page(request_rec *r);
-aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code);
 aa_json_t *aa_agent_status_json(request_rec *r, const aa_agent_t *agent,
                                 apr_array_header_t *grants);
 aa_json_t *aa_parse_stored(request_rec *r, const char *text);
@@ -187,6 +188,42 @@ aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
                                const char *const *audiences, int naudiences, aa_jwt_t **jwt,
                                aa_agent_t **agent, aa_host_t **host, const char **message);
 aa_json_t *aa_grants_json(request_rec *r, apr_array_header_t *grants);
+
+/* handle_execute.c */
+typedef struct {
+    char *buf;
+    apr_size_t len;
+    apr_size_t cap;
+    int overflow; /* the reply was larger than the module keeps */
+} aa_capture_ctx_t;
+
 void aa_execute_register_filters(void);
+/*
+ * Run uri inside httpd as a POST subrequest with body (JSON) as its body,
+ * headers as its request headers (Authorization is dropped; NULL: none) and
+ * env added to its environment. The reply is collected in *out, not sent;
+ * *sub_status is its HTTP status. OK, or HTTP_BAD_GATEWAY when the
+ * subrequest could not be set up.
+ */
+int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_t *headers,
+                   apr_table_t *env, aa_capture_ctx_t *out, int *sub_status);
+
+/* aa_approval.c: choosing, describing and announcing approval requests. */
+typedef struct {
+    const char *preferred_method; /* §7.5: a hint, never binding */
+    const char *binding_message;  /* CIBA: shown to the approver */
+} aa_approval_hints_t;
+
+/* Read the optional hints of a register or request-capability body. OK, or
+ * the error reply already sent. */
+int aa_approval_hints(request_rec *r, const aa_json_t *body, aa_approval_hints_t *hints);
+/* The policy for a request by agent under host: CIBA when the client asks
+ * for it, it is offered, and the host's user is known; else device codes. */
+void aa_approval_choose(request_rec *r, const aa_host_t *host, const aa_agent_t *agent,
+                        const aa_approval_hints_t *hints, aa_approval_policy_t *policy);
+aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code);
+/* After the commit: tell the approver of a CIBA request (log, notify URI). */
+void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agent_t *agent,
+                          const aa_host_t *host);
 
 #endif

@@ -31,13 +31,6 @@ typedef struct {
     int sent;
 } aa_body_ctx_t;
 
-typedef struct {
-    char *buf;
-    apr_size_t len;
-    apr_size_t cap;
-    int overflow;
-} aa_capture_ctx_t;
-
 /* Feeds the subrequest the arguments instead of the client's body. */
 static apr_status_t body_filter(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
                                 apr_read_type_e block, apr_off_t readbytes)
@@ -120,8 +113,8 @@ static void scrub_identity_headers(request_rec *r, apr_table_t *headers)
     }
 }
 
-static void set_identity(request_rec *r, request_rec *rr, const aa_agent_t *agent,
-                         const char *capability)
+static void set_identity(request_rec *r, apr_table_t *headers, apr_table_t *env,
+                         const aa_agent_t *agent, const char *capability)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     const char *p = conf->header_prefix;
@@ -135,46 +128,56 @@ static void set_identity(request_rec *r, request_rec *rr, const aa_agent_t *agen
     apr_size_t i;
 
     for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-        apr_table_setn(rr->headers_in, apr_pstrcat(rr->pool, p, values[i][0], NULL),
-                       values[i][2]);
-        apr_table_setn(rr->subprocess_env, values[i][1], values[i][2]);
+        apr_table_setn(headers, apr_pstrcat(r->pool, p, values[i][0], NULL), values[i][2]);
+        apr_table_setn(env, values[i][1], values[i][2]);
     }
 }
 
-static int run_backend(request_rec *r, const aa_cap_t *cap, const aa_agent_t *agent,
-                       const char *args, aa_capture_ctx_t *out, int *backend_status)
+int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_t *headers,
+                   apr_table_t *env, aa_capture_ctx_t *out, int *sub_status)
 {
-    aa_body_ctx_t *body = apr_pcalloc(r->pool, sizeof(*body));
+    aa_body_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     request_rec *rr;
     int rc;
 
-    rr = ap_sub_req_method_uri("POST", cap->backend, r, r->output_filters);
+    rr = ap_sub_req_method_uri("POST", uri, r, r->output_filters);
     if (rr->status != HTTP_OK) {
-        *backend_status = rr->status;
+        *sub_status = rr->status;
         ap_destroy_sub_req(rr);
         return HTTP_BAD_GATEWAY;
     }
-    body->data = args;
-    body->len = strlen(args);
+    ctx->data = body;
+    ctx->len = strlen(body);
 
-    /* The backend sees the arguments as a JSON POST and never the JWT. */
-    rr->headers_in = apr_table_copy(rr->pool, r->headers_in);
-    scrub_identity_headers(r, rr->headers_in);
+    rr->headers_in = headers ? headers : apr_table_make(rr->pool, 4);
     apr_table_unset(rr->headers_in, "Authorization");
     apr_table_unset(rr->headers_in, "Transfer-Encoding");
     apr_table_setn(rr->headers_in, "Content-Type", "application/json");
     apr_table_setn(rr->headers_in, "Content-Length",
-                   apr_psprintf(rr->pool, "%" APR_SIZE_T_FMT, body->len));
-    set_identity(r, rr, agent, cap->name);
-    ap_add_input_filter(AA_BODY_FILTER, body, rr, rr->connection);
+                   apr_psprintf(rr->pool, "%" APR_SIZE_T_FMT, ctx->len));
+    if (env)
+        apr_table_overlap(rr->subprocess_env, env, APR_OVERLAP_TABLES_SET);
+    ap_add_input_filter(AA_BODY_FILTER, ctx, rr, rr->connection);
     ap_add_output_filter(AA_CAPTURE_FILTER, out, rr, rr->connection);
 
     rc = ap_run_sub_req(rr);
-    *backend_status = rr->status;
+    *sub_status = rr->status;
     if (rc != OK && rc != DONE && !ap_is_HTTP_SUCCESS(rr->status) && rr->status == HTTP_OK)
-        *backend_status = rc;
+        *sub_status = rc;
     ap_destroy_sub_req(rr);
     return OK;
+}
+
+/* The backend sees the arguments as a JSON POST, the identity, never the JWT. */
+static int run_backend(request_rec *r, const aa_cap_t *cap, const aa_agent_t *agent,
+                       const char *args, aa_capture_ctx_t *out, int *backend_status)
+{
+    apr_table_t *headers = apr_table_copy(r->pool, r->headers_in);
+    apr_table_t *env = apr_table_make(r->pool, 8);
+
+    scrub_identity_headers(r, headers);
+    set_identity(r, headers, env, agent, cap->name);
+    return aa_subreq_post(r, cap->backend, args, headers, env, out, backend_status);
 }
 
 /* The JWT's capabilities claim, when present, narrows what it may do. */

@@ -57,6 +57,8 @@ int aa_handle_discovery(request_rec *r)
 
     list = aa_json_array(r->pool);
     aa_json_append_str(r->pool, list, AA_METHOD_DEVICE);
+    if (conf->ciba)
+        aa_json_append_str(r->pool, list, AA_METHOD_CIBA);
     aa_json_set(doc, "approval_methods", list);
 
     /* Only what this server really offers is advertised. */

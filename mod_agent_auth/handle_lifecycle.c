@@ -156,6 +156,7 @@ int aa_handle_request_capability(request_rec *r)
     const char *reason = NULL, *errstr = NULL, *code = NULL;
     aa_approval_t *approval = NULL;
     aa_json_t *body, *list, *doc;
+    aa_approval_hints_t hints;
     aa_approval_policy_t policy;
     apr_status_t rv;
     aa_db_t *db;
@@ -170,6 +171,8 @@ int aa_handle_request_capability(request_rec *r)
                               "capabilities must be a non-empty array");
     if (aa_json_get_str(body, "reason", &reason) == APR_EINVAL)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST, "reason must be a string");
+    if ((status = aa_approval_hints(r, body, &hints)) != OK)
+        return status;
     if ((status = aa_parse_capability_list(r, list, &names, &constraints)) != OK)
         return status;
 
@@ -210,7 +213,7 @@ int aa_handle_request_capability(request_rec *r)
         if (!pending_twin(existing, g->capability, g->constraints))
             rv = aa_store_grant_insert(r->pool, db, g, &errstr);
     }
-    aa_approval_policy(conf, &policy);
+    aa_approval_choose(r, req->host, req->agent, &hints, &policy);
     if (rv == APR_SUCCESS && npending)
         rv = aa_ops_approval_open(r->pool, db, req->agent, "capability", &policy, aa_now(),
                                   &approval, &code, &errstr);
@@ -220,6 +223,7 @@ int aa_handle_request_capability(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00032)
                   "agent %s requested %d capabilities, %d awaiting approval", req->agent->id,
                   fresh->nelts, npending);
+    aa_approval_announce(r, approval, req->agent, req->host);
     doc = aa_json_object(r->pool);
     aa_json_set_str(r->pool, doc, "agent_id", req->agent->id);
     aa_json_set(doc, "agent_capability_grants", aa_grants_json(r, fresh));
@@ -236,6 +240,7 @@ int aa_handle_reactivate(request_rec *r)
     const char *errstr = NULL, *code = NULL;
     aa_approval_t *approval = NULL;
     apr_array_header_t *grants;
+    aa_approval_hints_t hints;
     aa_approval_policy_t policy;
     aa_lifetimes_t lt;
     aa_clock_e state;
@@ -246,7 +251,8 @@ int aa_handle_reactivate(request_rec *r)
     apr_status_t rv;
     int status;
 
-    if ((status = owned_agent(r, 0, &host, &body, &db, &agent)) != OK)
+    if ((status = owned_agent(r, 0, &host, &body, &db, &agent)) != OK
+        || (status = aa_approval_hints(r, body, &hints)) != OK)
         return status;
     aa_lifetimes(conf, &lt);
     rv = aa_ops_apply_clock(r->pool, db, agent, &lt, aa_now(), &state, &errstr);
@@ -257,7 +263,7 @@ int aa_handle_reactivate(request_rec *r)
         return aa_reply_error(r, AA_ERR_ABSOLUTE_LIFETIME_EXCEEDED, NULL);
 
     if (strcmp(agent->status, AA_ST_EXPIRED) == 0) {
-        aa_approval_policy(conf, &policy);
+        aa_approval_choose(r, host, agent, &hints, &policy);
         rv = aa_store_begin(r->pool, db, &errstr);
         if (rv == APR_SUCCESS)
             rv = aa_ops_reactivate(r->pool, db, agent, aa_host_defaults(r, host),
@@ -267,6 +273,7 @@ int aa_handle_reactivate(request_rec *r)
             return status;
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00033)
                       "agent %s reactivated: %s", agent->id, agent->status);
+        aa_approval_announce(r, approval, agent, host);
     }
     else if (strcmp(agent->status, AA_ST_ACTIVE) != 0) {
         return aa_reply_error(r, status_error(agent->status), NULL);

@@ -21,6 +21,7 @@ typedef struct {
     const char *host_name;
     const char *mode;
     const char *reason;
+    aa_approval_hints_t hints;
     int caps_given;
     apr_array_header_t *caps;        /* const char * names, deduplicated */
     apr_array_header_t *constraints; /* const char * JSON text or "", parallel */
@@ -117,7 +118,6 @@ int aa_parse_capability_list(request_rec *r, const aa_json_t *list,
 static int parse_request(request_rec *r, const aa_json_t *body, aa_register_req_t *req)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    const char *ignored;
     aa_json_t *list;
     apr_status_t rv;
     int status;
@@ -129,9 +129,7 @@ static int parse_request(request_rec *r, const aa_json_t *body, aa_register_req_
     if ((status = optional_text(r, body, "host_name", AA_MAX_NAME, &req->host_name)) != OK
         || (status = optional_text(r, body, "mode", 32, &req->mode)) != OK
         || (status = optional_text(r, body, "reason", AA_MAX_REASON, &req->reason)) != OK
-        || (status = optional_text(r, body, "preferred_method", 64, &ignored)) != OK
-        || (status = optional_text(r, body, "login_hint", 256, &ignored)) != OK
-        || (status = optional_text(r, body, "binding_message", AA_MAX_REASON, &ignored)) != OK)
+        || (status = aa_approval_hints(r, body, &req->hints)) != OK)
         return status;
     if (!req->mode)
         req->mode = AA_MODE_DELEGATED;
@@ -234,24 +232,6 @@ static apr_status_t ensure_host(request_rec *r, aa_db_t *db, aa_host_t **host,
     return rv;
 }
 
-aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code)
-{
-    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    aa_json_t *obj = aa_json_object(r->pool);
-
-    aa_json_set_str(r->pool, obj, "method", ap->method);
-    aa_json_set_str(r->pool, obj, "device_code", ap->id);
-    aa_json_set_str(r->pool, obj, "verification_uri", conf->approval_uri);
-    aa_json_set_str(r->pool, obj, "verification_uri_complete",
-                    apr_pstrcat(r->pool, conf->approval_uri,
-                                ap_strchr_c(conf->approval_uri, '?') ? "&" : "?",
-                                "user_code=", code, NULL));
-    aa_json_set_str(r->pool, obj, "user_code", code);
-    aa_json_set_int(r->pool, obj, "expires_in", ap->expires_at - ap->created_at);
-    aa_json_set_int(r->pool, obj, "interval", conf->approval_interval);
-    return obj;
-}
-
 /* Create the agent and its grants; *approval is set when it must wait. */
 static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *host,
                                  const aa_jwk_t *key, const char *jwks_url,
@@ -318,7 +298,7 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
     if (rv == APR_SUCCESS && pending) {
         aa_approval_policy_t policy;
 
-        aa_approval_policy(conf, &policy);
+        aa_approval_choose(r, host, a, &req->hints, &policy);
         rv = aa_ops_approval_open(r->pool, db, a, "registration", &policy, now, approval, code,
                                   errstr);
     }
@@ -327,18 +307,18 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
 }
 
 /* A pending agent registering again gets its state and a fresh code. */
-static apr_status_t retry_pending(request_rec *r, aa_db_t *db, aa_agent_t *agent,
+static apr_status_t retry_pending(request_rec *r, aa_db_t *db, const aa_host_t *host,
+                                  aa_agent_t *agent, const aa_register_req_t *req,
                                   apr_array_header_t **grants, aa_approval_t **approval,
                                   const char **code, const char **errstr)
 {
-    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     aa_approval_policy_t policy;
     apr_status_t rv;
 
     rv = aa_store_grant_list(r->pool, db, agent->id, grants, errstr);
     if (rv != APR_SUCCESS)
         return rv;
-    aa_approval_policy(conf, &policy);
+    aa_approval_choose(r, host, agent, &req->hints, &policy);
     return aa_ops_approval_open(r->pool, db, agent, "registration", &policy, aa_now(),
                                 approval, code, errstr);
 }
@@ -403,7 +383,7 @@ int aa_handle_register(request_rec *r)
         if (rv == APR_SUCCESS && strcmp(agent->status, AA_ST_PENDING) != 0)
             rv = APR_EEXIST;
         else if (rv == APR_SUCCESS)
-            rv = retry_pending(r, db, agent, &grants, &approval, &code, &errstr);
+            rv = retry_pending(r, db, host, agent, &req, &grants, &approval, &code, &errstr);
         else if (rv == APR_NOTFOUND)
             rv = create_agent(r, db, host, key, agent_jwks_url, &req, &agent, &grants,
                               &approval, &code, &errstr);
@@ -429,5 +409,6 @@ int aa_handle_register(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00019)
                   "agent %s (%s) registered under host %s: %s", agent->id, agent->mode,
                   host->id, agent->status);
+    aa_approval_announce(r, approval, agent, host);
     return reply_registered(r, agent, grants, approval, code);
 }

@@ -16,7 +16,7 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
                                   const char **errstr)
 {
     aa_approval_t *ap = apr_pcalloc(pool, sizeof(*ap));
-    const char *code = aa_user_code_new(pool);
+    int ciba = strcmp(policy->method, AA_METHOD_CIBA) == 0;
     apr_array_header_t *grants;
     const char *capabilities_json;
     apr_status_t rv;
@@ -39,15 +39,17 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
     }
     capabilities_json = apr_pstrcat(pool, capabilities_json, "]", NULL);
 
-    ap->id = aa_random_id(pool, "dc_", 24);
+    /* A CIBA request has no code: the approver knows it by its id. */
+    ap->id = aa_random_id(pool, ciba ? AA_CIBA_ID_PREFIX : AA_DEVICE_ID_PREFIX, 24);
     ap->agent_id = agent->id;
     ap->host_id = agent->host_id;
-    ap->method = AA_METHOD_DEVICE;
+    ap->method = ciba ? AA_METHOD_CIBA : AA_METHOD_DEVICE;
     ap->kind = kind;
-    ap->user_code_hash = aa_sha256_b64url(pool, code, strlen(code));
+    *user_code = ciba ? NULL : aa_user_code_new(pool);
+    ap->user_code_hash = ciba ? "" : aa_sha256_b64url(pool, *user_code, strlen(*user_code));
     ap->status = AA_AP_PENDING;
     ap->capabilities = capabilities_json;
-    ap->binding_message = "";
+    ap->binding_message = ciba ? policy->binding_message : "";
     ap->created_at = now;
     ap->expires_at = now + policy->ttl;
     ap->resolved_by = "";
@@ -55,7 +57,6 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
     if (rv != APR_SUCCESS)
         return rv;
     *out = ap;
-    *user_code = code;
     return APR_SUCCESS;
 }
 
@@ -71,7 +72,8 @@ apr_status_t aa_ops_approval_lookup(apr_pool_t *pool, aa_db_t *db, const char *t
         if (rv != APR_NOTFOUND)
             return rv;
     }
-    if (strncmp(typed, "dc_", 3) == 0)
+    if (strncmp(typed, AA_DEVICE_ID_PREFIX, strlen(AA_DEVICE_ID_PREFIX)) == 0
+        || strncmp(typed, AA_CIBA_ID_PREFIX, strlen(AA_CIBA_ID_PREFIX)) == 0)
         return aa_store_approval_get(pool, db, typed, approval, errstr);
     return APR_NOTFOUND;
 }

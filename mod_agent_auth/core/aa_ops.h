@@ -18,6 +18,8 @@
 #define AA_ECONFLICT APR_EEXIST
 
 typedef struct {
+    const char *method;          /* AA_METHOD_DEVICE or AA_METHOD_CIBA */
+    const char *binding_message; /* CIBA: what the user is asked to confirm */
     const char *verification_uri;
     apr_int64_t ttl;      /* seconds until the approval expires */
     apr_int64_t interval; /* polling interval advertised to clients */

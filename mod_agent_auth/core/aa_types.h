@@ -28,6 +28,9 @@
 
 #define AA_METHOD_DEVICE "device_authorization"
 #define AA_METHOD_CIBA "ciba"
+/* Approval request ids, which aactl also accepts in place of a user code. */
+#define AA_DEVICE_ID_PREFIX "dc_"
+#define AA_CIBA_ID_PREFIX "ciba_"
 
 typedef struct {
     const char *id; /* thumbprint of the key it registered with; never changes */

@@ -55,12 +55,18 @@ AgentAuthAbsoluteLifetime $ABSOLUTE
 AgentAuthActivityInterval 1
 AgentAuthIntrospectionSecret $SECRET
 AgentAuthRateLimit 5000
+AgentAuthApprovalMethods device_authorization ciba
+AgentAuthCIBANotify /backend/demo/ciba-notify
 ScriptAlias /backend/demo $AA_DEMO_BACKEND
 ScriptAlias /backend/whoami $HERE/whoami.cgi
 <Location /backend>
     Require expr %{IS_SUBREQ} == 'true'
+    SetEnv AA_DEMO_NOTIFY_LOG $DIR/ciba.log
 </Location>
 CONF
+touch "$DIR/ciba.log"
+chmod 666 "$DIR/ciba.log"
+AA_HTTPD_EXTRA_MODULES="env"
 printf '%s\n' "$AA_DB_CONF" "AgentAuthIssuer http://x.invalid" \
     "AgentAuthSessionTTL $TTL" "AgentAuthMaxLifetime $MAXLIFE" \
     "AgentAuthAbsoluteLifetime $ABSOLUTE" >"$DIR/aactl.conf"
@@ -138,6 +144,53 @@ else
     fail "a newer request shows every grant still pending" "$(cat "$AA_TMP/show.json")"
 fi
 aactl approve "$CODE" --user alice >/dev/null
+
+# --- CIBA (§7.2): the host's user is known, so a client may ask for it --------
+"$AAJWT" keygen >"$DIR/a9.key"
+register "$DIR/host.key" "$DIR/a9.key" \
+    '{"name":"ciba agent","capabilities":["transfer_funds"],"preferred_method":"ciba","binding_message":"Pay rent\u001b[2J"}'
+expect_http "a registration preferring CIBA" 200
+expect_json "CIBA is chosen for a linked host: no code, no URI, a binding message" \
+    '.status == "pending" and .approval.method == "ciba" and .approval.expires_in > 0
+     and .approval.interval > 0 and (.approval | has("user_code") | not)
+     and (.approval | has("verification_uri") | not)
+     and .approval.binding_message == "Pay rent [2J"'
+A9=$AGENT
+aactl --json approvals list >"$AA_TMP/ciba.json"
+CIBA_ID=$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | .device_code' "$AA_TMP/ciba.json")
+expect_eq "aactl lists the CIBA request by its id" ciba_ "${CIBA_ID:0:5}"
+expect_eq "the listing shows the method and message" "ciba Pay rent [2J" \
+    "$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | "\(.method) \(.binding_message)"' \
+        "$AA_TMP/ciba.json")"
+if grep -q "asks alice: \"Pay rent \[2J\" \[\"transfer_funds\"\] -> aactl approve $CIBA_ID" \
+    "$DIR/ciba.log"; then
+    pass "AgentAuthCIBANotify received the request"
+else
+    fail "AgentAuthCIBANotify received the request" "$(cat "$DIR/ciba.log")"
+fi
+aactl approve "$CIBA_ID" --user alice >/dev/null
+expect_eq "aactl approves a CIBA request by its id" 0 $?
+aactl approve "$CIBA_ID" --user alice >/dev/null 2>&1
+expect_eq "approving it twice is a conflict" 4 $?
+http GET "/agent/status?agent_id=$A9" "$(hjwt "$DIR/host.key")"
+expect_json "the CIBA-approved agent is active with its grant" \
+    '.status == "active" and .user_id == "alice"
+     and ([.agent_capability_grants[] | select(.status == "active") | .capability]
+          | index("transfer_funds")) != null'
+http POST /agent/request-capability "$(ajwt "$DIR/a9.key" "$A9" "$B")" \
+    '{"capabilities":["echo"],"preferred_method":"ciba"}'
+expect_json "request-capability honours the CIBA preference too" \
+    '.approval.method == "ciba" and .approval.binding_message == "Approve agent \"ciba agent\""'
+http POST /agent/request-capability "$(ajwt "$DIR/a9.key" "$A9" "$B")" \
+    '{"capabilities":["echo"],"preferred_method":"ciba","login_hint":42}'
+expect_http "a login_hint that is not a string" 400 invalid_request
+"$AAJWT" keygen >"$DIR/h9.key"
+"$AAJWT" keygen >"$DIR/a10.key"
+register "$DIR/h9.key" "$DIR/a10.key" \
+    '{"name":"new host","capabilities":["echo"],"preferred_method":"ciba","login_hint":"alice"}'
+expect_json "an unknown host gets a device code even when it prefers CIBA" \
+    '.status == "pending" and .approval.method == "device_authorization"
+     and (.approval.user_code | test("^[A-Z0-9]{4}-[A-Z0-9]{4}$"))'
 expect_eq "aactl approves the capability request" 0 $?
 http GET "/agent/status?agent_id=$A1" "$(hjwt "$DIR/host.key")"
 expect_json "the approved grant carries the effective constraints" \

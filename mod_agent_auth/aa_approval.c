@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Approval requests as clients see them (§7): which method serves a
+ * request, the approval object of the replies, and the announcement of a
+ * CIBA request to whoever approves it.
+ *
+ * Device authorization (§7.1) is always offered. CIBA (§7.2) is chosen
+ * when the client prefers it, AgentAuthApprovalMethods offers it and the
+ * server already knows the user: the host is linked to one. login_hint is
+ * accepted but never names the approver, since the client chooses it.
+ * This server has no notification channel of its own: a CIBA request is
+ * logged, listed by `aactl approvals list`, and POSTed as JSON to the
+ * AgentAuthCIBANotify URI, where the operator's handler reaches the user.
+ */
+#include "aa_module.h"
+
+#include "http_log.h"
+#include "http_protocol.h"
+
+#include "apr_strings.h"
+
+#include "core/aa_json.h"
+
+APLOG_USE_MODULE(agent_auth);
+
+#define AA_MAX_BINDING_MESSAGE 500
+#define AA_MAX_HINT 256
+
+/* An optional string member of at most max bytes. */
+static int optional_string(request_rec *r, const aa_json_t *body, const char *key,
+                           apr_size_t max, const char **out)
+{
+    apr_status_t rv = aa_json_get_str(body, key, out);
+
+    if (rv == APR_NOTFOUND) {
+        *out = NULL;
+        return OK;
+    }
+    if (rv != APR_SUCCESS || strlen(*out) > max)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              apr_psprintf(r->pool, "%s must be a string of at most %d bytes",
+                                           key, (int)max));
+    return OK;
+}
+
+/* Text shown to an approver keeps no control characters (§8.8). */
+static const char *display_text(apr_pool_t *pool, const char *text)
+{
+    char *copy = apr_pstrdup(pool, text), *p;
+
+    for (p = copy; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    return copy;
+}
+
+int aa_approval_hints(request_rec *r, const aa_json_t *body, aa_approval_hints_t *hints)
+{
+    const char *login_hint;
+    int status;
+
+    memset(hints, 0, sizeof(*hints));
+    if (!body)
+        return OK;
+    if ((status = optional_string(r, body, "preferred_method", 64,
+                                  &hints->preferred_method)) != OK
+        || (status = optional_string(r, body, "binding_message", AA_MAX_BINDING_MESSAGE,
+                                     &hints->binding_message)) != OK
+        || (status = optional_string(r, body, "login_hint", AA_MAX_HINT, &login_hint)) != OK)
+        return status;
+    return OK;
+}
+
+void aa_approval_choose(request_rec *r, const aa_host_t *host, const aa_agent_t *agent,
+                        const aa_approval_hints_t *hints, aa_approval_policy_t *policy)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+
+    aa_approval_policy(conf, policy);
+    if (!conf->ciba || !hints || !hints->preferred_method
+        || strcmp(hints->preferred_method, AA_METHOD_CIBA) != 0 || !*host->user_id)
+        return;
+    policy->method = AA_METHOD_CIBA;
+    if (hints->binding_message && *hints->binding_message)
+        policy->binding_message = display_text(r->pool, hints->binding_message);
+    else
+        policy->binding_message = apr_psprintf(r->pool, "Approve agent \"%s\"",
+                                               display_text(r->pool, agent->name));
+}
+
+aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_json_t *obj = aa_json_object(r->pool);
+
+    aa_json_set_str(r->pool, obj, "method", ap->method);
+    if (strcmp(ap->method, AA_METHOD_CIBA) == 0) {
+        aa_json_set_str(r->pool, obj, "binding_message", ap->binding_message);
+    }
+    else {
+        aa_json_set_str(r->pool, obj, "device_code", ap->id);
+        aa_json_set_str(r->pool, obj, "verification_uri", conf->approval_uri);
+        aa_json_set_str(r->pool, obj, "verification_uri_complete",
+                        apr_pstrcat(r->pool, conf->approval_uri,
+                                    ap_strchr_c(conf->approval_uri, '?') ? "&" : "?",
+                                    "user_code=", code, NULL));
+        aa_json_set_str(r->pool, obj, "user_code", code);
+    }
+    aa_json_set_int(r->pool, obj, "expires_in", ap->expires_at - ap->created_at);
+    aa_json_set_int(r->pool, obj, "interval", conf->approval_interval);
+    return obj;
+}
+
+void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agent_t *agent,
+                          const aa_host_t *host)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    aa_capture_ctx_t *out;
+    aa_json_t *doc, *caps;
+    const char *errstr;
+    int status, sub_status = 0;
+
+    if (!ap || strcmp(ap->method, AA_METHOD_CIBA) != 0)
+        return;
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, AALOGNO(00048)
+                  "CIBA approval request %s for user %s: agent %s asks for %s", ap->id,
+                  host->user_id, agent->id, ap->capabilities);
+    if (!conf->ciba_notify)
+        return;
+
+    doc = aa_json_object(r->pool);
+    aa_json_set_str(r->pool, doc, "approval_id", ap->id);
+    aa_json_set_str(r->pool, doc, "method", ap->method);
+    aa_json_set_str(r->pool, doc, "kind", ap->kind);
+    aa_json_set_str(r->pool, doc, "user_id", host->user_id);
+    aa_json_set_str(r->pool, doc, "binding_message", ap->binding_message);
+    aa_json_set_str(r->pool, doc, "agent_id", agent->id);
+    aa_json_set_str(r->pool, doc, "agent_name", agent->name);
+    aa_json_set_str(r->pool, doc, "host_id", host->id);
+    aa_json_set_str(r->pool, doc, "host_name", host->name);
+    if (aa_json_parse(r->pool, ap->capabilities, strlen(ap->capabilities), 0, &caps, &errstr)
+        == APR_SUCCESS)
+        aa_json_set(doc, "capabilities", caps);
+    aa_json_set_int(r->pool, doc, "expires_at", ap->expires_at);
+
+    /* The request is committed; a failed notice leaves it for aactl. */
+    out = apr_pcalloc(r->pool, sizeof(*out));
+    status = aa_subreq_post(r, conf->ciba_notify, aa_json_dump(r->pool, doc), NULL, NULL, out,
+                            &sub_status);
+    if (status != OK || !ap_is_HTTP_SUCCESS(sub_status))
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00049)
+                      "CIBA notification of %s to %s failed with status %d", ap->id,
+                      conf->ciba_notify, sub_status);
+}
