@@ -322,6 +322,16 @@ run aactl --json stats
 expect_eq "stats --json" 0 "$RC"
 expect_json_out "stats counts agents by status" '.agents >= 5 and .agents_by_status.revoked >= 2 and has("approvals_waiting")'
 
+# Client-chosen text must not drive the operator's terminal.
+"$AAJWT" keygen >"$DIR/esc.key"
+register "$DIR/h.key" "$DIR/esc.key" '{"name":"evil\u001b]0;pwned\u0007\u009b2J","capabilities":["echo"]}'
+run aactl agents list --status pending
+if grep -q "evil?]0;pwned??2J" <<<"$OUT" && ! LC_ALL=C grep -q $'[\x1b\x07\x9b]' <<<"$OUT"; then
+    pass "tables show control characters of names as ?"
+else
+    fail "tables show control characters of names as ?" "$(od -c <<<"$OUT" | head -5)"
+fi
+
 if grep -qE 'Segmentation fault|exit signal' "$DIR/logs/error.log"; then
     fail "no child crashed"
 else
