@@ -24,6 +24,7 @@ typedef struct {
     const char *driver;    /* DBDriver */
     const char *params;    /* DBDParams (may hold a password: never print) */
     const char *vhost;     /* the <VirtualHost> that held the settings, or NULL */
+    const char *caps_file; /* AgentAuthCapabilities, or NULL */
     apr_int64_t session_ttl;       /* AgentAuthSessionTTL, -1 when unset */
     apr_int64_t max_lifetime;      /* AgentAuthMaxLifetime, -1 when unset */
     apr_int64_t absolute_lifetime; /* AgentAuthAbsoluteLifetime, -1 when unset */
@@ -67,6 +68,12 @@ aactl_opt_t *aactl_opt(aactl_opt_t *opts, const char *name);
 int aactl_duration(const char *text, apr_int64_t *secs);
 
 /* conf.c: read DBDriver/DBDParams (following Include) from an httpd config. */
+/*
+ * AACTL_OK when the AgentAuthCapabilities file offers every name (or none is
+ * configured); AACTL_NOT_FOUND naming the first it does not; AACTL_FAILURE
+ * when the file cannot be read. ctx->errstr says why.
+ */
+int aactl_caps_check(aactl_ctx_t *ctx, const char *cmd, const char *const *names, int n);
 int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl_conf_t *conf,
                     const char **errstr);
 

@@ -104,6 +104,8 @@ int aactl_grants_add(aactl_ctx_t *ctx, int argc, const char *const *argv)
                                    unknown ? aa_json_dump(ctx->pool, unknown) : errstr);
         return AACTL_USAGE;
     }
+    if ((rc = aactl_caps_check(ctx, "grants add", &pos[1], 1)) != AACTL_OK)
+        return rc;
     rv = aa_store_agent_get(ctx->pool, &ctx->db, pos[0], &agent, &errstr);
     if (rv == APR_NOTFOUND)
         errstr = apr_psprintf(ctx->pool, "no agent %s", pos[0]);
@@ -115,8 +117,6 @@ int aactl_grants_add(aactl_ctx_t *ctx, int argc, const char *const *argv)
         return AACTL_CONFLICT;
     }
 
-    /* NB: aactl does not read the capabilities file; the module ignores a
-     * grant of a capability it does not offer (capability_not_found). */
     memset(&g, 0, sizeof(g));
     g.id = aa_random_id(ctx->pool, "grt_", 16);
     g.agent_id = agent->id;

@@ -231,8 +231,11 @@ int aactl_hosts_defaults(aactl_ctx_t *ctx, int argc, const char *const *argv)
         == APR_NOTFOUND)
         return aactl_exit_for(ctx, APR_NOTFOUND, apr_psprintf(ctx->pool, "no host %s", pos[0]));
     for (i = 1; i < npos; i++) {
-        if (strcmp(pos[i], "none") != 0)
-            aa_json_append_str(ctx->pool, list, pos[i]);
+        if (strcmp(pos[i], "none") == 0)
+            continue;
+        if ((rc = aactl_caps_check(ctx, "hosts defaults", &pos[i], 1)) != AACTL_OK)
+            return rc;
+        aa_json_append_str(ctx->pool, list, pos[i]);
     }
     /* "" hands the host back to the server's AgentAuthHostDefaultCapabilities. */
     rv = aa_store_host_set_defaults(ctx->pool, &ctx->db, pos[0],

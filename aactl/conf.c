@@ -6,6 +6,7 @@
  * Conditional sections (<IfModule>, <IfDefine>) are read as if true.
  */
 #include "aactl.h"
+#include "../mod_agent_auth/core/aa_caps.h"
 
 #include <apr_file_io.h>
 #include <apr_fnmatch.h>
@@ -21,6 +22,7 @@
 typedef struct {
     const char *driver;
     const char *params;
+    const char *caps_file;
     int has_issuer;
     apr_int64_t session_ttl;
     apr_int64_t max_lifetime;
@@ -136,6 +138,8 @@ static int directive(reader_t *rd, apr_array_header_t *w, int depth)
         rd->current->driver = apr_pstrdup(rd->pool, arg);
     else if (strcasecmp(name, "DBDParams") == 0)
         rd->current->params = apr_pstrdup(rd->pool, arg);
+    else if (strcasecmp(name, "AgentAuthCapabilities") == 0)
+        rd->current->caps_file = resolve(rd, arg);
     else if (strcasecmp(name, "AgentAuthIssuer") == 0)
         rd->current->has_issuer = 1;
     else if (strcasecmp(name, "AgentAuthSessionTTL") == 0)
@@ -192,6 +196,7 @@ static void take(aactl_conf_t *conf, const scope_t *scope, const scope_t *main)
 {
     conf->driver = scope->driver ? scope->driver : main->driver;
     conf->params = scope->params ? scope->params : main->params;
+    conf->caps_file = scope->caps_file ? scope->caps_file : main->caps_file;
     conf->session_ttl = scope->session_ttl >= 0 ? scope->session_ttl : main->session_ttl;
     conf->max_lifetime = scope->max_lifetime >= 0 ? scope->max_lifetime : main->max_lifetime;
     conf->absolute_lifetime = scope->absolute_lifetime >= 0 ? scope->absolute_lifetime
@@ -250,4 +255,28 @@ void aactl_lifetimes(const aactl_conf_t *conf, aa_lifetimes_t *lt)
     lt->max_lifetime = conf->max_lifetime >= 0 ? conf->max_lifetime : 86400;
     lt->absolute_lifetime = conf->absolute_lifetime >= 0 ? conf->absolute_lifetime
                                                          : 30 * 86400;
+}
+
+int aactl_caps_check(aactl_ctx_t *ctx, const char *cmd, const char *const *names, int n)
+{
+    const char *errstr = NULL;
+    aa_caps_t *caps;
+    int i;
+
+    /* Without a capabilities file there is nothing to check against. */
+    if (!ctx->conf.caps_file)
+        return AACTL_OK;
+    if (aa_caps_load(ctx->pool, ctx->conf.caps_file, &caps, &errstr) != APR_SUCCESS) {
+        ctx->errstr = apr_psprintf(ctx->pool, "%s: cannot read the capabilities file: %s", cmd,
+                                   errstr);
+        return AACTL_FAILURE;
+    }
+    for (i = 0; i < n; i++) {
+        if (!aa_caps_find(caps, names[i])) {
+            ctx->errstr = apr_psprintf(ctx->pool, "%s: no capability %s in %s", cmd, names[i],
+                                       ctx->conf.caps_file);
+            return AACTL_NOT_FOUND;
+        }
+    }
+    return AACTL_OK;
 }

@@ -161,6 +161,11 @@ http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" \
     '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":50}}'
 expect_http "and its constraints" 403 constraint_violated
 run aactl grants add "$A1" retired_capability
+expect_eq "grants add of a capability the capabilities file lacks: not found" 3 "$RC"
+# Granted while the file still offered it (a configuration without the file).
+printf '%s\n' "$AA_DB_CONF" >"$DIR/nocaps.conf"
+run "$AACTL" -c "$DIR/nocaps.conf" grants add "$A1" retired_capability
+expect_eq "without a capabilities file aactl cannot check names" 0 "$RC"
 http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" '{"capability":"retired_capability"}'
 expect_http "a granted capability the server no longer offers was removed (§2.12)" 403 capability_not_granted
 run aactl grants add "$A1" transfer_funds
@@ -218,6 +223,8 @@ run aactl hosts add --jwks-url "https://jwks.invalid/jwks.json"
 expect_eq "hosts add --jwks-url without --kid is a usage error" 2 "$RC"
 run aactl hosts add --jwk '{"kty":"RSA"}'
 expect_eq "hosts add of a malformed key is a usage error" 2 "$RC"
+run aactl hosts defaults "$H2" echo nope
+expect_eq "hosts defaults with a capability nobody offers: not found" 3 "$RC"
 run aactl hosts defaults "$H2" echo
 expect_eq "hosts defaults HOST echo" 0 "$RC"
 "$AAJWT" keygen >"$DIR/b1.key"
