@@ -115,6 +115,25 @@ static int already_active(request_rec *r, apr_array_header_t *grants, const char
     return 0;
 }
 
+/*
+ * Was capability ever decided for this agent (granted, denied, revoked)?
+ * A default is then no longer automatic: auto-granting it again would undo
+ * a human's denial or an administrator's revocation, or widen constraints
+ * that someone approved (§2.13).
+ */
+static int decided_before(apr_array_header_t *grants, const char *name)
+{
+    int i;
+
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        if (strcmp(g->capability, name) == 0 && strcmp(g->status, AA_ST_PENDING) != 0)
+            return 1;
+    }
+    return 0;
+}
+
 static aa_grant_t *pending_twin(apr_array_header_t *grants, const char *name,
                                 const char *constraints)
 {
@@ -188,7 +207,7 @@ int aa_handle_request_capability(request_rec *r)
     for (i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
         const char *c = APR_ARRAY_IDX(constraints, i, const char *);
-        int active = auto_ok && in_list(defaults, name);
+        int active = auto_ok && in_list(defaults, name) && !decided_before(existing, name);
         aa_grant_t *g;
 
         if (already_active(r, existing, name, c))

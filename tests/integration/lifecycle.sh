@@ -184,6 +184,23 @@ expect_json "request-capability honours the CIBA preference too" \
 http POST /agent/request-capability "$(ajwt "$DIR/a9.key" "$A9" "$B")" \
     '{"capabilities":["echo"],"preferred_method":"ciba","login_hint":42}'
 expect_http "a login_hint that is not a string" 400 invalid_request
+# A default that was revoked (or denied) is no longer automatic.
+"$AAJWT" keygen >"$DIR/a11.key"
+register "$DIR/host.key" "$DIR/a11.key" \
+    '{"name":"narrow","capabilities":[{"name":"check_balance","constraints":{"account_id":"acc_1"}},"whoami"]}'
+A11=$AGENT
+expect_json "defaults with agent-proposed constraints are active at once" \
+    '.status == "active" and ([.agent_capability_grants[] | select(.status == "active")] | length) == 2'
+http POST /agent/request-capability "$(ajwt "$DIR/a11.key" "$A11" "$B")" '{"capabilities":["check_balance"]}'
+expect_json "asking for a default again, wider, needs an approval (§2.13)" \
+    '.agent_capability_grants[0].status == "pending" and .approval.method == "device_authorization"'
+aactl grants revoke "$A11" whoami >/dev/null
+http POST /agent/request-capability "$(ajwt "$DIR/a11.key" "$A11" "$B")" '{"capabilities":["whoami"]}'
+expect_json "a revoked default is not granted again without an approval" \
+    '.agent_capability_grants[0].status == "pending"'
+http POST /capability/execute "$(ajwt "$DIR/a11.key" "$A11" "$EXEC")" '{"capability":"whoami","arguments":{}}'
+expect_http "and it cannot be used meanwhile" 403 capability_not_granted
+
 "$AAJWT" keygen >"$DIR/h9.key"
 "$AAJWT" keygen >"$DIR/a10.key"
 register "$DIR/h9.key" "$DIR/a10.key" \
