@@ -261,6 +261,28 @@ static aa_json_t *grant_json(request_rec *r, const aa_grant_t *g)
     return obj;
 }
 
+/*
+ * A denial is current only while nothing newer stands for the capability:
+ * no active or pending grant of it, and no later denial (grants come
+ * oldest first).
+ */
+static int denial_is_history(apr_array_header_t *grants, int at)
+{
+    const aa_grant_t *denied = APR_ARRAY_IDX(grants, at, const aa_grant_t *);
+    int i;
+
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        if (i == at || strcmp(g->capability, denied->capability) != 0)
+            continue;
+        if (strcmp(g->status, AA_ST_ACTIVE) == 0 || strcmp(g->status, AA_ST_PENDING) == 0
+            || (i > at && strcmp(g->status, AA_ST_DENIED) == 0))
+            return 1;
+    }
+    return 0;
+}
+
 aa_json_t *aa_grants_json(request_rec *r, apr_array_header_t *grants)
 {
     aa_json_t *list = aa_json_array(r->pool);
@@ -269,9 +291,12 @@ aa_json_t *aa_grants_json(request_rec *r, apr_array_header_t *grants)
     for (i = 0; i < grants->nelts; i++) {
         const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
 
-        /* Withdrawn grants are history, kept for aactl, not protocol state. */
-        if (strcmp(g->status, AA_ST_GRANT_REVOKED) != 0)
-            aa_json_append(list, grant_json(r, g));
+        /* Withdrawn grants and old denials are history, kept for aactl,
+         * not protocol state. */
+        if (strcmp(g->status, AA_ST_GRANT_REVOKED) == 0
+            || (strcmp(g->status, AA_ST_DENIED) == 0 && denial_is_history(grants, i)))
+            continue;
+        aa_json_append(list, grant_json(r, g));
     }
     return list;
 }

@@ -149,6 +149,32 @@ static aa_grant_t *pending_twin(apr_array_header_t *grants, const char *name,
     return NULL;
 }
 
+/*
+ * A new request for a capability replaces the agent's older pending
+ * requests for it: only one scope per capability waits for approval, so an
+ * approval can never carry an older, wider scope along with the one shown.
+ */
+static apr_status_t replace_pending(request_rec *r, aa_db_t *db, apr_array_header_t *existing,
+                                    const aa_grant_t *fresh, const char **errstr)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    for (i = 0; rv == APR_SUCCESS && i < existing->nelts; i++) {
+        aa_grant_t *g = APR_ARRAY_IDX(existing, i, aa_grant_t *);
+
+        if (g == fresh || strcmp(g->status, AA_ST_PENDING) != 0
+            || strcmp(g->capability, fresh->capability) != 0)
+            continue;
+        g->status = AA_ST_REVOKED;
+        g->reason = "replaced by a newer request";
+        rv = aa_store_grant_set_status(r->pool, db, g, AA_ST_PENDING, aa_now(), errstr);
+        if (rv == APR_NOTFOUND)
+            rv = APR_SUCCESS; /* resolved meanwhile */
+    }
+    return rv;
+}
+
 static aa_grant_t *new_grant(request_rec *r, const aa_agent_t *agent, const char *name,
                              const char *constraints, int active, const char *granted_by,
                              const char *reason)
@@ -229,7 +255,10 @@ int aa_handle_request_capability(request_rec *r)
     for (i = 0; rv == APR_SUCCESS && i < fresh->nelts; i++) {
         aa_grant_t *g = APR_ARRAY_IDX(fresh, i, aa_grant_t *);
 
-        if (!pending_twin(existing, g->capability, g->constraints))
+        if (pending_twin(existing, g->capability, g->constraints))
+            continue;
+        rv = replace_pending(r, db, existing, g, &errstr);
+        if (rv == APR_SUCCESS)
             rv = aa_store_grant_insert(r->pool, db, g, &errstr);
     }
     aa_approval_choose(r, req->host, req->agent, &hints, &policy);

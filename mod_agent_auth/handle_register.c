@@ -249,7 +249,7 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
     aa_agent_t *a = apr_pcalloc(r->pool, sizeof(*a));
     apr_array_header_t *defaults = aa_host_defaults(r, host);
     apr_status_t rv;
-    int i, pending = !auto_ok;
+    int i, nactive = 0, npending = 0, pending;
 
     *grants = apr_array_make(r->pool, req->caps->nelts + 1, sizeof(aa_grant_t *));
     for (i = 0; i < req->caps->nelts; i++) {
@@ -265,9 +265,12 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
         g->denied_by = "";
         g->reason = req->reason ? req->reason : "";
         g->created_at = g->updated_at = now;
-        pending |= strcmp(g->status, AA_ST_PENDING) == 0;
+        npending += strcmp(g->status, AA_ST_PENDING) == 0;
+        nactive += strcmp(g->status, AA_ST_ACTIVE) == 0;
         APR_ARRAY_PUSH(*grants, aa_grant_t *) = g;
     }
+    /* §5.3: active as long as one capability is granted; the others wait. */
+    pending = !auto_ok || (npending && !nactive);
 
     a->id = aa_random_id(r->pool, "agt_", 16);
     a->host_id = host->id;
@@ -295,7 +298,7 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
         g->agent_id = a->id;
         rv = aa_store_grant_insert(r->pool, db, g, errstr);
     }
-    if (rv == APR_SUCCESS && pending) {
+    if (rv == APR_SUCCESS && (pending || npending)) {
         aa_approval_policy_t policy;
 
         aa_approval_choose(r, host, a, &req->hints, &policy);

@@ -278,10 +278,10 @@ expect_json "a trusted host's agent gets default capabilities at once" \
     '.status == "active" and .agent_capability_grants[0].status == "active" and (has("approval") | not)'
 "$AAJWT" keygen >"$DIR/agent3.key"
 http POST /agent/register "$(register_jwt "$("$AAJWT" jwk "$DIR/agent3.key")")" \
-    '{"name":"Third agent","capabilities":["check_balance","transfer_funds"]}'
+    '{"name":"Third agent","capabilities":["transfer_funds"]}'
 expect_json "anything beyond the defaults still waits for approval" \
     '.status == "pending" and (.agent_capability_grants | map({(.capability): .status}) | add)
-       == {"check_balance":"active","transfer_funds":"pending"}'
+       == {"transfer_funds":"pending"}'
 THIRD=$(jbody .agent_id)
 aactl deny "$(jbody .approval.user_code)" --reason "not today" >/dev/null 2>&1
 expect_eq "aactl deny CODE succeeds" 0 $?

@@ -201,6 +201,38 @@ expect_json "a revoked default is not granted again without an approval" \
 http POST /capability/execute "$(ajwt "$DIR/a11.key" "$A11" "$EXEC")" '{"capability":"whoami","arguments":{}}'
 expect_http "and it cannot be used meanwhile" 403 capability_not_granted
 
+# §5.3: one granted capability makes the agent active; the rest wait.
+"$AAJWT" keygen >"$DIR/a12.key"
+register "$DIR/host.key" "$DIR/a12.key" '{"name":"mixed","capabilities":["check_balance","transfer_funds"]}'
+A12=$AGENT
+expect_json "a default granted and one pending: the agent is active, with an approval" \
+    '.status == "active" and .approval.method == "device_authorization"
+     and ([.agent_capability_grants[] | "\(.capability)=\(.status)"] | sort)
+         == ["check_balance=active","transfer_funds=pending"]'
+http POST /capability/execute "$(ajwt "$DIR/a12.key" "$A12" "$EXEC")" \
+    '{"capability":"check_balance","arguments":{"account_id":"acc_1"}}'
+expect_http "the granted capability works while the other waits" 200
+
+# A newer scope for the same capability replaces the older pending one.
+http POST /agent/request-capability "$(ajwt "$DIR/a12.key" "$A12" "$B")" \
+    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"max":1000000}}}]}'
+WIDE=$(jbody .approval.user_code)
+http POST /agent/request-capability "$(ajwt "$DIR/a12.key" "$A12" "$B")" \
+    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"max":10}}}]}'
+NARROW=$(jbody .approval.user_code)
+aactl approve "$WIDE" --user alice >/dev/null 2>&1
+expect_eq "the code of the replaced, wider request approves nothing" 4 $?
+aactl --json approve "$NARROW" --user alice >"$AA_TMP/narrow.json"
+expect_eq "the newest code approves exactly one grant" 1 "$(jq .grants_changed "$AA_TMP/narrow.json")"
+http POST /capability/execute "$(ajwt "$DIR/a12.key" "$A12" "$EXEC")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":999999}}'
+expect_http "the wider scope was never granted" 403 constraint_violated
+http GET "/agent/status?agent_id=$A12" "$(hjwt "$DIR/host.key")"
+expect_json "status lists each capability once" \
+    '([.agent_capability_grants[].capability] | sort) == ["check_balance","transfer_funds"]
+     and (.agent_capability_grants[] | select(.capability == "transfer_funds")
+          | .status == "active" and .constraints.amount.max == 10)'
+
 "$AAJWT" keygen >"$DIR/h9.key"
 "$AAJWT" keygen >"$DIR/a10.key"
 register "$DIR/h9.key" "$DIR/a10.key" \
