@@ -12,6 +12,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "apr_lib.h"
 #include "apr_strings.h"
 
 #include "core/aa_time.h"
@@ -206,14 +207,85 @@ int aa_reply_db_error(request_rec *r, const char *errstr)
     return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
 }
 
+/* Does a header name start with prefix, taking '_' for '-' as some
+ * gateways (CGI, WSGI) do? */
+static int has_identity_prefix(const char *name, const char *prefix)
+{
+    for (; *prefix; name++, prefix++) {
+        char a = *name == '_' ? '-' : apr_tolower(*name);
+        char b = *prefix == '_' ? '-' : apr_tolower(*prefix);
+
+        if (!*name || a != b)
+            return 0;
+    }
+    return 1;
+}
+
+/* Drop client-sent headers that look like ours, so none can be forged. */
+static void scrub_identity_headers(request_rec *r, apr_table_t *headers)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const apr_array_header_t *arr = apr_table_elts(headers);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
+    apr_array_header_t *doomed = apr_array_make(r->pool, 2, sizeof(const char *));
+    int i;
+
+    for (i = 0; i < arr->nelts; i++)
+        if (e[i].key && has_identity_prefix(e[i].key, conf->header_prefix))
+            APR_ARRAY_PUSH(doomed, const char *) = e[i].key;
+    for (i = 0; i < doomed->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(doomed, i, const char *);
+
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00020)
+                      "removed client-sent identity header %s", key);
+        apr_table_unset(headers, key);
+    }
+    /* Nor may the client have a proxy drop ours as hop-by-hop headers. */
+    if (apr_table_get(headers, "Connection")) {
+        const char *list = apr_table_get(headers, "Connection");
+        const char *kept = NULL;
+        char *tok, *state = NULL, *copy = apr_pstrdup(r->pool, list);
+
+        for (tok = apr_strtok(copy, ", \t", &state); tok;
+             tok = apr_strtok(NULL, ", \t", &state))
+            if (!has_identity_prefix(tok, conf->header_prefix))
+                kept = kept ? apr_pstrcat(r->pool, kept, ", ", tok, NULL) : tok;
+        if (kept)
+            apr_table_setn(headers, "Connection", kept);
+        else
+            apr_table_unset(headers, "Connection");
+    }
+}
+
+void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
+                     const aa_agent_t *agent, const char *capability)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *p = conf->header_prefix;
+    const char *values[][3] = {
+        { "Agent-Id", "AGENT_AUTH_AGENT_ID", agent->id },
+        { "Host-Id", "AGENT_AUTH_HOST_ID", agent->host_id },
+        { "User-Id", "AGENT_AUTH_USER_ID", agent->user_id },
+        { "Mode", "AGENT_AUTH_MODE", agent->mode },
+        { "Capability", "AGENT_AUTH_CAPABILITY", capability },
+    };
+    apr_size_t i;
+
+    scrub_identity_headers(r, headers);
+    for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        if (!values[i][2])
+            continue;
+        apr_table_setn(headers, apr_pstrcat(r->pool, p, values[i][0], NULL), values[i][2]);
+        apr_table_setn(env, values[i][1], values[i][2]);
+    }
+}
+
+/* The caller is this agent: for authorization, logs, CGI and proxies. */
 static void export_identity(request_rec *r, const aa_agent_t *agent)
 {
     r->user = (char *)agent->id;
     r->ap_auth_type = AA_AUTH_TYPE;
-    apr_table_setn(r->subprocess_env, "AGENT_AUTH_AGENT_ID", agent->id);
-    apr_table_setn(r->subprocess_env, "AGENT_AUTH_HOST_ID", agent->host_id);
-    apr_table_setn(r->subprocess_env, "AGENT_AUTH_USER_ID", agent->user_id);
-    apr_table_setn(r->subprocess_env, "AGENT_AUTH_MODE", agent->mode);
+    aa_identity_set(r, r->headers_in, r->subprocess_env, agent, NULL);
 }
 
 static int jwks_publishes(request_rec *r, const aa_host_t *host, const char *thumbprint)

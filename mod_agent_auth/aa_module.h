@@ -151,6 +151,13 @@ int aa_authn_agent(request_rec *r, const char *audience);
 int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host, aa_jwt_t **jwt,
                   aa_jwk_t **presented_key);
 const char *aa_bearer_token(request_rec *r);
+/*
+ * Replace whatever client-sent headers look like the identity headers
+ * (AgentAuthHeaderPrefix, '_' taken for '-') with the agent's, and put the
+ * identity in env as AGENT_AUTH_*. capability may be NULL.
+ */
+void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
+                     const aa_agent_t *agent, const char *capability);
 
 /* aa_route.c */
 aa_endpoint_e aa_route(request_rec *r);

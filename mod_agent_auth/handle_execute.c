@@ -95,44 +95,6 @@ void aa_execute_register_filters(void)
     ap_register_output_filter(AA_CAPTURE_FILTER, capture_filter, NULL, AP_FTYPE_RESOURCE);
 }
 
-/* Drop client-sent headers that look like ours, so none can be forged. */
-static void scrub_identity_headers(request_rec *r, apr_table_t *headers)
-{
-    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    const apr_array_header_t *arr = apr_table_elts(headers);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)arr->elts;
-    apr_size_t plen = strlen(conf->header_prefix);
-    int i;
-
-    for (i = arr->nelts - 1; i >= 0; i--) {
-        if (e[i].key && strncasecmp(e[i].key, conf->header_prefix, plen) == 0) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00020)
-                          "removed client-sent identity header %s", e[i].key);
-            apr_table_unset(headers, e[i].key);
-        }
-    }
-}
-
-static void set_identity(request_rec *r, apr_table_t *headers, apr_table_t *env,
-                         const aa_agent_t *agent, const char *capability)
-{
-    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    const char *p = conf->header_prefix;
-    const char *values[][3] = {
-        { "Agent-Id", "AGENT_AUTH_AGENT_ID", agent->id },
-        { "Host-Id", "AGENT_AUTH_HOST_ID", agent->host_id },
-        { "User-Id", "AGENT_AUTH_USER_ID", agent->user_id },
-        { "Mode", "AGENT_AUTH_MODE", agent->mode },
-        { "Capability", "AGENT_AUTH_CAPABILITY", capability },
-    };
-    apr_size_t i;
-
-    for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-        apr_table_setn(headers, apr_pstrcat(r->pool, p, values[i][0], NULL), values[i][2]);
-        apr_table_setn(env, values[i][1], values[i][2]);
-    }
-}
-
 int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_t *headers,
                    apr_table_t *env, aa_capture_ctx_t *out, int *sub_status)
 {
@@ -151,7 +113,16 @@ int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_
 
     rr->headers_in = headers ? headers : apr_table_make(rr->pool, 4);
     apr_table_unset(rr->headers_in, "Authorization");
+    /* The body is ours, and no header may name ours as hop-by-hop: a
+     * proxying backend would drop the identity headers it lists. */
     apr_table_unset(rr->headers_in, "Transfer-Encoding");
+    apr_table_unset(rr->headers_in, "Connection");
+    apr_table_unset(rr->headers_in, "Keep-Alive");
+    apr_table_unset(rr->headers_in, "Proxy-Connection");
+    apr_table_unset(rr->headers_in, "TE");
+    apr_table_unset(rr->headers_in, "Trailer");
+    apr_table_unset(rr->headers_in, "Upgrade");
+    apr_table_unset(rr->headers_in, "Expect");
     apr_table_setn(rr->headers_in, "Content-Type", "application/json");
     apr_table_setn(rr->headers_in, "Content-Length",
                    apr_psprintf(rr->pool, "%" APR_SIZE_T_FMT, ctx->len));
@@ -175,8 +146,7 @@ static int run_backend(request_rec *r, const aa_cap_t *cap, const aa_agent_t *ag
     apr_table_t *headers = apr_table_copy(r->pool, r->headers_in);
     apr_table_t *env = apr_table_make(r->pool, 8);
 
-    scrub_identity_headers(r, headers);
-    set_identity(r, headers, env, agent, cap->name);
+    aa_identity_set(r, headers, env, agent, cap->name);
     return aa_subreq_post(r, cap->backend, args, headers, env, out, backend_status);
 }
 
