@@ -329,16 +329,20 @@ static aa_err_e apply_clocks(request_rec *r, aa_db_t *db, aa_agent_t *agent,
 /*
  * Keep the sliding session clock without a write per request: activity is
  * recorded only when the stored value is older than AgentAuthActivityInterval,
- * which bounds the TTL's error to that interval across all processes.
+ * or a tenth of the session TTL when that is shorter, so that a short TTL
+ * still slides. An agent may so expire early by at most that much.
  */
 static void record_activity(request_rec *r, aa_db_t *db, aa_agent_t *agent)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     apr_int64_t now = aa_now();
+    apr_int64_t interval = conf->touch_interval;
     const char *errstr = NULL;
     aa_lifetimes_t lt;
 
-    if (now - agent->last_used_at < conf->touch_interval)
+    if (conf->session_ttl > 0 && conf->session_ttl / 10 < interval)
+        interval = conf->session_ttl / 10;
+    if (now - agent->last_used_at < interval)
         return;
     aa_lifetimes(conf, &lt);
     agent->last_used_at = now;

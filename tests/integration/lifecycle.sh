@@ -52,7 +52,8 @@ AgentAuthHostDefaultCapabilities check_balance whoami
 AgentAuthSessionTTL $TTL
 AgentAuthMaxLifetime $MAXLIFE
 AgentAuthAbsoluteLifetime $ABSOLUTE
-AgentAuthActivityInterval 1
+# AgentAuthActivityInterval stays at its default (5), longer than the TTL:
+# the busy agent below must still slide.
 AgentAuthIntrospectionSecret $SECRET
 AgentAuthRateLimit 5000
 AgentAuthApprovalMethods device_authorization ciba
