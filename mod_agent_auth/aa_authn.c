@@ -653,11 +653,13 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
     return OK;
 }
 
-int aa_host_usable(request_rec *r, const aa_host_t *host, int allow_pending)
+int aa_host_usable(request_rec *r, const aa_host_t *host, int allow)
 {
     if (strcmp(host->status, AA_ST_ACTIVE) == 0)
         return OK;
-    if (allow_pending && strcmp(host->status, AA_ST_PENDING) == 0)
+    if ((allow & AA_HOST_PENDING_OK) && strcmp(host->status, AA_ST_PENDING) == 0)
+        return OK;
+    if ((allow & AA_HOST_REJECTED_OK) && strcmp(host->status, AA_ST_REJECTED) == 0)
         return OK;
     return aa_reply_error(r, host_status_error(host->status), NULL);
 }

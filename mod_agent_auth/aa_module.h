@@ -187,9 +187,15 @@ aa_json_t *aa_parse_stored(request_rec *r, const char *text);
 int aa_parse_capability_list(request_rec *r, const aa_json_t *list,
                              apr_array_header_t **names, apr_array_header_t **constraints);
 int aa_reply_db_error(request_rec *r, const char *errstr);
-/* Host JWT endpoints: refuse revoked and rejected hosts, and pending ones
- * unless allow_pending. OK, or the error reply already sent. */
-int aa_host_usable(request_rec *r, const aa_host_t *host, int allow_pending);
+/*
+ * Host JWT endpoints serve active hosts; allow adds pending hosts
+ * (AA_HOST_PENDING_OK) and rejected ones (AA_HOST_REJECTED_OK, so that a
+ * client can still learn that its agent was rejected). OK, or the error
+ * reply already sent.
+ */
+#define AA_HOST_PENDING_OK 1
+#define AA_HOST_REJECTED_OK 2
+int aa_host_usable(request_rec *r, const aa_host_t *host, int allow);
 /* Verify an agent JWT without replying: AA_ERR_NONE or the error to send. */
 aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
                                const char *const *audiences, int naudiences, aa_jwt_t **jwt,

@@ -344,7 +344,8 @@ int aa_handle_status(request_rec *r)
 
     /* Pending hosts may poll: that is how a client learns of its approval. */
     if ((status = aa_authn_host(r, 0, &host, &jwt, NULL)) != OK
-        || (status = aa_host_usable(r, host, 1)) != OK)
+        || (status = aa_host_usable(r, host, AA_HOST_PENDING_OK | AA_HOST_REJECTED_OK))
+               != OK)
         return status;
     if (!agent_id || !*agent_id)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST,

@@ -18,7 +18,7 @@
 APLOG_USE_MODULE(agent_auth);
 
 /* Host JWT, then the body's agent_id, which must be one of the host's. */
-static int owned_agent(request_rec *r, int allow_pending_host, aa_host_t **host,
+static int owned_agent(request_rec *r, int allow_hosts, aa_host_t **host,
                        aa_json_t **body, aa_db_t **db, aa_agent_t **agent)
 {
     const char *agent_id, *errstr = NULL;
@@ -28,7 +28,7 @@ static int owned_agent(request_rec *r, int allow_pending_host, aa_host_t **host,
 
     if ((status = aa_read_json_body(r, body)) != OK
         || (status = aa_authn_host(r, 0, host, &jwt, NULL)) != OK
-        || (status = aa_host_usable(r, *host, allow_pending_host)) != OK)
+        || (status = aa_host_usable(r, *host, allow_hosts)) != OK)
         return status;
     if (aa_json_get_str(*body, "agent_id", &agent_id) != APR_SUCCESS || !*agent_id)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST, "agent_id must be a string");
@@ -65,6 +65,16 @@ static int host_auto_approves(const aa_host_t *host, const aa_agent_t *agent)
     if (strcmp(host->status, AA_ST_ACTIVE) != 0)
         return 0;
     return strcmp(agent->mode, AA_MODE_DELEGATED) == 0 ? *host->user_id != '\0' : 1;
+}
+
+/*
+ * §5.6 step 4: reactivation grants the defaults at once only under a linked
+ * host. An autonomous agent's host is never linked, so a person (or an
+ * administrator with aactl) approves each of its reactivations.
+ */
+static int reactivation_auto_approves(const aa_host_t *host)
+{
+    return strcmp(host->status, AA_ST_ACTIVE) == 0 && *host->user_id != '\0';
 }
 
 static int in_list(const apr_array_header_t *list, const char *name)
@@ -299,7 +309,8 @@ int aa_handle_reactivate(request_rec *r)
     apr_status_t rv;
     int status;
 
-    if ((status = owned_agent(r, 0, &host, &body, &db, &agent)) != OK
+    /* Under a rejected host, the answer is the agent's own state. */
+    if ((status = owned_agent(r, AA_HOST_REJECTED_OK, &host, &body, &db, &agent)) != OK
         || (status = aa_approval_hints(r, body, &hints)) != OK)
         return status;
     aa_lifetimes(conf, &lt);
@@ -315,7 +326,7 @@ int aa_handle_reactivate(request_rec *r)
         rv = aa_store_begin(r->pool, db, &errstr);
         if (rv == APR_SUCCESS)
             rv = aa_ops_reactivate(r->pool, db, agent, aa_host_defaults(r, host),
-                                   host_auto_approves(host, agent), &lt, &policy, aa_now(),
+                                   reactivation_auto_approves(host), &lt, &policy, aa_now(),
                                    &approval, &code, &errstr);
         if ((status = finish_txn(r, db, rv, errstr)) != OK)
             return status;

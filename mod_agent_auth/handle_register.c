@@ -342,6 +342,25 @@ static int reply_registered(request_rec *r, const aa_agent_t *a, apr_array_heade
     return aa_reply_json(r, HTTP_OK, doc);
 }
 
+/*
+ * A revoked or rejected host registers nothing; but the agent whose denial
+ * rejected it is told, as any non-pending agent's key is, that it exists.
+ */
+static int refuse_host(request_rec *r, const aa_host_t *host, const aa_jwk_t *key)
+{
+    const char *errstr = NULL;
+    aa_agent_t *agent;
+    aa_db_t *db;
+
+    if (strcmp(host->status, AA_ST_REJECTED) != 0)
+        return aa_reply_error(r, AA_ERR_HOST_REVOKED, NULL);
+    db = aa_dbd_acquire(r);
+    if (db && aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &agent, &errstr)
+                  == APR_SUCCESS)
+        return aa_reply_error(r, AA_ERR_AGENT_EXISTS, NULL);
+    return aa_reply_error(r, AA_ERR_HOST_REJECTED, NULL);
+}
+
 int aa_handle_register(request_rec *r)
 {
     aa_register_req_t req = { 0 };
@@ -368,8 +387,7 @@ int aa_handle_register(request_rec *r)
                               "The agent key must not be the host key");
     if (host && strcmp(host->status, AA_ST_ACTIVE) != 0
         && strcmp(host->status, AA_ST_PENDING) != 0)
-        return aa_reply_error(r, strcmp(host->status, AA_ST_REJECTED) == 0
-                                     ? AA_ERR_HOST_REJECTED : AA_ERR_HOST_REVOKED, NULL);
+        return refuse_host(r, host, key);
     if (host && *host->user_id && strcmp(req.mode, AA_MODE_AUTONOMOUS) == 0)
         return aa_reply_error(r, AA_ERR_UNSUPPORTED_MODE,
                               "Autonomous agents cannot register under a host linked to a "

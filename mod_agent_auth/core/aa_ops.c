@@ -179,10 +179,21 @@ apr_status_t aa_ops_link_and_claim(apr_pool_t *pool, aa_db_t *db, aa_host_t *hos
         aa_agent_t *a = APR_ARRAY_IDX(agents, i, aa_agent_t *);
         const char *from = a->status;
 
-        if (strcmp(a->mode, AA_MODE_AUTONOMOUS) != 0
-            || (strcmp(from, AA_ST_ACTIVE) != 0 && strcmp(from, AA_ST_EXPIRED) != 0
-                && strcmp(from, AA_ST_PENDING) != 0))
+        if (strcmp(from, AA_ST_ACTIVE) != 0 && strcmp(from, AA_ST_EXPIRED) != 0
+            && strcmp(from, AA_ST_PENDING) != 0)
             continue;
+        /* A delegated agent acting for someone else cannot stay (§2.7). */
+        if (strcmp(a->mode, AA_MODE_DELEGATED) == 0) {
+            if (!*a->user_id || strcmp(a->user_id, user_id) == 0)
+                continue;
+            a->status = AA_ST_REVOKED;
+            rv = aa_store_approval_supersede(pool, db, a->id, now, errstr);
+            if (rv == APR_SUCCESS)
+                rv = aa_store_agent_set_status(pool, db, a, from, now, errstr);
+            if (rv == APR_SUCCESS)
+                rv = aa_store_grant_revoke_agent(pool, db, a->id, now, &ignored, errstr);
+            continue;
+        }
         /* One that never ran has nothing to hand over: it is rejected. */
         a->status = strcmp(from, AA_ST_PENDING) == 0 ? AA_ST_REJECTED : AA_ST_CLAIMED;
         a->user_id = user_id;
@@ -307,9 +318,9 @@ apr_status_t aa_ops_approve_some(apr_pool_t *pool, aa_db_t *db, const char *type
         return rv;
 
     rv = load_pending(pool, db, typed, now, out, errstr);
+    /* §2.7, §2.9: a delegated agent's host belongs to that agent's user. */
     if (rv == APR_SUCCESS && trust_host == AA_TRUST_DEFAULT)
         trust_host = strcmp(out->agent->mode, AA_MODE_DELEGATED) == 0
-                     && strcmp(out->host->status, AA_ST_PENDING) == 0
                      && !*out->host->user_id;
     if (rv == APR_SUCCESS && trust_host && strcmp(out->agent->mode, AA_MODE_AUTONOMOUS) == 0) {
         /* Linking claims autonomous agents (§2.10): this one would be claimed. */

@@ -145,102 +145,6 @@ else
     fail "a newer request shows every grant still pending" "$(cat "$AA_TMP/show.json")"
 fi
 aactl approve "$CODE" --user alice >/dev/null
-
-# --- CIBA (§7.2): the host's user is known, so a client may ask for it --------
-"$AAJWT" keygen >"$DIR/a9.key"
-register "$DIR/host.key" "$DIR/a9.key" \
-    '{"name":"ciba agent","capabilities":["transfer_funds"],"preferred_method":"ciba","binding_message":"Pay rent\u001b[2J"}'
-expect_http "a registration preferring CIBA" 200
-expect_json "CIBA is chosen for a linked host: no code, no URI, a binding message" \
-    '.status == "pending" and .approval.method == "ciba" and .approval.expires_in > 0
-     and .approval.interval > 0 and (.approval | has("user_code") | not)
-     and (.approval | has("verification_uri") | not)
-     and .approval.binding_message == "Pay rent [2J"'
-A9=$AGENT
-aactl --json approvals list >"$AA_TMP/ciba.json"
-CIBA_ID=$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | .device_code' "$AA_TMP/ciba.json")
-expect_eq "aactl lists the CIBA request by its id" ciba_ "${CIBA_ID:0:5}"
-expect_eq "the listing shows the method and message" "ciba Pay rent [2J" \
-    "$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | "\(.method) \(.binding_message)"' \
-        "$AA_TMP/ciba.json")"
-if grep -q "asks alice: \"Pay rent \[2J\" \[\"transfer_funds\"\] -> aactl approve $CIBA_ID" \
-    "$DIR/ciba.log"; then
-    pass "AgentAuthCIBANotify received the request"
-else
-    fail "AgentAuthCIBANotify received the request" "$(cat "$DIR/ciba.log")"
-fi
-aactl approve "$CIBA_ID" --user alice >/dev/null
-expect_eq "aactl approves a CIBA request by its id" 0 $?
-aactl approve "$CIBA_ID" --user alice >/dev/null 2>&1
-expect_eq "approving it twice is a conflict" 4 $?
-http GET "/agent/status?agent_id=$A9" "$(hjwt "$DIR/host.key")"
-expect_json "the CIBA-approved agent is active with its grant" \
-    '.status == "active" and .user_id == "alice"
-     and ([.agent_capability_grants[] | select(.status == "active") | .capability]
-          | index("transfer_funds")) != null'
-http POST /agent/request-capability "$(ajwt "$DIR/a9.key" "$A9" "$B")" \
-    '{"capabilities":["echo"],"preferred_method":"ciba"}'
-expect_json "request-capability honours the CIBA preference too" \
-    '.approval.method == "ciba" and .approval.binding_message == "Approve agent \"ciba agent\""'
-http POST /agent/request-capability "$(ajwt "$DIR/a9.key" "$A9" "$B")" \
-    '{"capabilities":["echo"],"preferred_method":"ciba","login_hint":42}'
-expect_http "a login_hint that is not a string" 400 invalid_request
-# A default that was revoked (or denied) is no longer automatic.
-"$AAJWT" keygen >"$DIR/a11.key"
-register "$DIR/host.key" "$DIR/a11.key" \
-    '{"name":"narrow","capabilities":[{"name":"check_balance","constraints":{"account_id":"acc_1"}},"whoami"]}'
-A11=$AGENT
-expect_json "defaults with agent-proposed constraints are active at once" \
-    '.status == "active" and ([.agent_capability_grants[] | select(.status == "active")] | length) == 2'
-http POST /agent/request-capability "$(ajwt "$DIR/a11.key" "$A11" "$B")" '{"capabilities":["check_balance"]}'
-expect_json "asking for a default again, wider, needs an approval (§2.13)" \
-    '.agent_capability_grants[0].status == "pending" and .approval.method == "device_authorization"'
-aactl grants revoke "$A11" whoami >/dev/null
-http POST /agent/request-capability "$(ajwt "$DIR/a11.key" "$A11" "$B")" '{"capabilities":["whoami"]}'
-expect_json "a revoked default is not granted again without an approval" \
-    '.agent_capability_grants[0].status == "pending"'
-http POST /capability/execute "$(ajwt "$DIR/a11.key" "$A11" "$EXEC")" '{"capability":"whoami","arguments":{}}'
-expect_http "and it cannot be used meanwhile" 403 capability_not_granted
-
-# §5.3: one granted capability makes the agent active; the rest wait.
-"$AAJWT" keygen >"$DIR/a12.key"
-register "$DIR/host.key" "$DIR/a12.key" '{"name":"mixed","capabilities":["check_balance","transfer_funds"]}'
-A12=$AGENT
-expect_json "a default granted and one pending: the agent is active, with an approval" \
-    '.status == "active" and .approval.method == "device_authorization"
-     and ([.agent_capability_grants[] | "\(.capability)=\(.status)"] | sort)
-         == ["check_balance=active","transfer_funds=pending"]'
-http POST /capability/execute "$(ajwt "$DIR/a12.key" "$A12" "$EXEC")" \
-    '{"capability":"check_balance","arguments":{"account_id":"acc_1"}}'
-expect_http "the granted capability works while the other waits" 200
-
-# A newer scope for the same capability replaces the older pending one.
-http POST /agent/request-capability "$(ajwt "$DIR/a12.key" "$A12" "$B")" \
-    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"max":1000000}}}]}'
-WIDE=$(jbody .approval.user_code)
-http POST /agent/request-capability "$(ajwt "$DIR/a12.key" "$A12" "$B")" \
-    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"max":10}}}]}'
-NARROW=$(jbody .approval.user_code)
-aactl approve "$WIDE" --user alice >/dev/null 2>&1
-expect_eq "the code of the replaced, wider request approves nothing" 4 $?
-aactl --json approve "$NARROW" --user alice >"$AA_TMP/narrow.json"
-expect_eq "the newest code approves exactly one grant" 1 "$(jq .grants_changed "$AA_TMP/narrow.json")"
-http POST /capability/execute "$(ajwt "$DIR/a12.key" "$A12" "$EXEC")" \
-    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":999999}}'
-expect_http "the wider scope was never granted" 403 constraint_violated
-http GET "/agent/status?agent_id=$A12" "$(hjwt "$DIR/host.key")"
-expect_json "status lists each capability once" \
-    '([.agent_capability_grants[].capability] | sort) == ["check_balance","transfer_funds"]
-     and (.agent_capability_grants[] | select(.capability == "transfer_funds")
-          | .status == "active" and .constraints.amount.max == 10)'
-
-"$AAJWT" keygen >"$DIR/h9.key"
-"$AAJWT" keygen >"$DIR/a10.key"
-register "$DIR/h9.key" "$DIR/a10.key" \
-    '{"name":"new host","capabilities":["echo"],"preferred_method":"ciba","login_hint":"alice"}'
-expect_json "an unknown host gets a device code even when it prefers CIBA" \
-    '.status == "pending" and .approval.method == "device_authorization"
-     and (.approval.user_code | test("^[A-Z0-9]{4}-[A-Z0-9]{4}$"))'
 expect_eq "aactl approves the capability request" 0 $?
 http GET "/agent/status?agent_id=$A1" "$(hjwt "$DIR/host.key")"
 expect_json "the approved grant carries the effective constraints" \
@@ -387,6 +291,140 @@ expect_http "its agents are revoked with it" 403 agent_revoked
 register "$DIR/h2.key" "$DIR/a5.key" '{"name":"after"}'
 expect_http "a revoked host cannot register agents" 403 host_revoked
 
+# --- CIBA (§7.2): the host's user is known, so a client may ask for it --------
+# (host-new.key: the linked host of the first sections, after its rotation)
+"$AAJWT" keygen >"$DIR/a9.key"
+register "$DIR/host-new.key" "$DIR/a9.key" \
+    '{"name":"ciba agent","capabilities":["transfer_funds"],"preferred_method":"ciba","binding_message":"Pay rent\u001b[2J"}'
+expect_http "a registration preferring CIBA" 200
+expect_json "CIBA is chosen for a linked host: no code, no URI, a binding message" \
+    '.status == "pending" and .approval.method == "ciba" and .approval.expires_in > 0
+     and .approval.interval > 0 and (.approval | has("user_code") | not)
+     and (.approval | has("verification_uri") | not)
+     and .approval.binding_message == "Pay rent [2J"'
+A9=$AGENT
+aactl --json approvals list >"$AA_TMP/ciba.json"
+CIBA_ID=$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | .device_code' "$AA_TMP/ciba.json")
+expect_eq "aactl lists the CIBA request by its id" ciba_ "${CIBA_ID:0:5}"
+expect_eq "the listing shows the method and message" "ciba Pay rent [2J" \
+    "$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | "\(.method) \(.binding_message)"' \
+        "$AA_TMP/ciba.json")"
+if grep -q "asks alice: \"Pay rent \[2J\" \[\"transfer_funds\"\] -> aactl approve $CIBA_ID" \
+    "$DIR/ciba.log"; then
+    pass "AgentAuthCIBANotify received the request"
+else
+    fail "AgentAuthCIBANotify received the request" "$(cat "$DIR/ciba.log")"
+fi
+aactl approve "$CIBA_ID" --user alice >/dev/null
+expect_eq "aactl approves a CIBA request by its id" 0 $?
+aactl approve "$CIBA_ID" --user alice >/dev/null 2>&1
+expect_eq "approving it twice is a conflict" 4 $?
+http GET "/agent/status?agent_id=$A9" "$(hjwt "$DIR/host-new.key")"
+expect_json "the CIBA-approved agent is active with its grant" \
+    '.status == "active" and .user_id == "alice"
+     and ([.agent_capability_grants[] | select(.status == "active") | .capability]
+          | index("transfer_funds")) != null'
+http POST /agent/request-capability "$(ajwt "$DIR/a9.key" "$A9" "$B")" \
+    '{"capabilities":["echo"],"preferred_method":"ciba"}'
+expect_json "request-capability honours the CIBA preference too" \
+    '.approval.method == "ciba" and .approval.binding_message == "Approve agent \"ciba agent\""'
+http POST /agent/request-capability "$(ajwt "$DIR/a9.key" "$A9" "$B")" \
+    '{"capabilities":["echo"],"preferred_method":"ciba","login_hint":42}'
+expect_http "a login_hint that is not a string" 400 invalid_request
+# A default that was revoked (or denied) is no longer automatic.
+"$AAJWT" keygen >"$DIR/a11.key"
+register "$DIR/host-new.key" "$DIR/a11.key" \
+    '{"name":"narrow","capabilities":[{"name":"check_balance","constraints":{"account_id":"acc_1"}},"whoami"]}'
+A11=$AGENT
+expect_json "defaults with agent-proposed constraints are active at once" \
+    '.status == "active" and ([.agent_capability_grants[] | select(.status == "active")] | length) == 2'
+http POST /agent/request-capability "$(ajwt "$DIR/a11.key" "$A11" "$B")" '{"capabilities":["check_balance"]}'
+expect_json "asking for a default again, wider, needs an approval (§2.13)" \
+    '.agent_capability_grants[0].status == "pending" and .approval.method == "device_authorization"'
+aactl grants revoke "$A11" whoami >/dev/null
+http POST /agent/request-capability "$(ajwt "$DIR/a11.key" "$A11" "$B")" '{"capabilities":["whoami"]}'
+expect_json "a revoked default is not granted again without an approval" \
+    '.agent_capability_grants[0].status == "pending"'
+http POST /capability/execute "$(ajwt "$DIR/a11.key" "$A11" "$EXEC")" '{"capability":"whoami","arguments":{}}'
+expect_http "and it cannot be used meanwhile" 403 capability_not_granted
+
+# §5.3: one granted capability makes the agent active; the rest wait.
+"$AAJWT" keygen >"$DIR/a12.key"
+register "$DIR/host-new.key" "$DIR/a12.key" '{"name":"mixed","capabilities":["check_balance","transfer_funds"]}'
+A12=$AGENT
+expect_json "a default granted and one pending: the agent is active, with an approval" \
+    '.status == "active" and .approval.method == "device_authorization"
+     and ([.agent_capability_grants[] | "\(.capability)=\(.status)"] | sort)
+         == ["check_balance=active","transfer_funds=pending"]'
+http POST /capability/execute "$(ajwt "$DIR/a12.key" "$A12" "$EXEC")" \
+    '{"capability":"check_balance","arguments":{"account_id":"acc_1"}}'
+expect_http "the granted capability works while the other waits" 200
+
+# A newer scope for the same capability replaces the older pending one.
+http POST /agent/request-capability "$(ajwt "$DIR/a12.key" "$A12" "$B")" \
+    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"max":1000000}}}]}'
+WIDE=$(jbody .approval.user_code)
+http POST /agent/request-capability "$(ajwt "$DIR/a12.key" "$A12" "$B")" \
+    '{"capabilities":[{"name":"transfer_funds","constraints":{"amount":{"max":10}}}]}'
+NARROW=$(jbody .approval.user_code)
+aactl approve "$WIDE" --user alice >/dev/null 2>&1
+expect_eq "the code of the replaced, wider request approves nothing" 4 $?
+aactl --json approve "$NARROW" --user alice >"$AA_TMP/narrow.json"
+expect_eq "the newest code approves exactly one grant" 1 "$(jq .grants_changed "$AA_TMP/narrow.json")"
+http POST /capability/execute "$(ajwt "$DIR/a12.key" "$A12" "$EXEC")" \
+    '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":999999}}'
+expect_http "the wider scope was never granted" 403 constraint_violated
+http GET "/agent/status?agent_id=$A12" "$(hjwt "$DIR/host-new.key")"
+expect_json "status lists each capability once" \
+    '([.agent_capability_grants[].capability] | sort) == ["check_balance","transfer_funds"]
+     and (.agent_capability_grants[] | select(.capability == "transfer_funds")
+          | .status == "active" and .constraints.amount.max == 10)'
+
+"$AAJWT" keygen >"$DIR/h9.key"
+"$AAJWT" keygen >"$DIR/a10.key"
+register "$DIR/h9.key" "$DIR/a10.key" \
+    '{"name":"new host","capabilities":["echo"],"preferred_method":"ciba","login_hint":"alice"}'
+expect_json "an unknown host gets a device code even when it prefers CIBA" \
+    '.status == "pending" and .approval.method == "device_authorization"
+     and (.approval.user_code | test("^[A-Z0-9]{4}-[A-Z0-9]{4}$"))'
+
+# --- a denied first registration (§7.1): the client still learns the outcome ---
+"$AAJWT" keygen >"$DIR/h13.key"
+"$AAJWT" keygen >"$DIR/a13.key"
+register "$DIR/h13.key" "$DIR/a13.key" '{"name":"denied","capabilities":["echo"]}'
+A13=$AGENT
+aactl deny "$(jbody .approval.user_code)" --reason "unknown tool" >/dev/null
+http GET "/agent/status?agent_id=$A13" "$(hjwt "$DIR/h13.key")"
+expect_http "the rejected host may still poll its agent's status" 200
+expect_json "which says rejected" '.status == "rejected"'
+register "$DIR/h13.key" "$DIR/a13.key" '{"name":"denied"}'
+expect_http "registering the rejected agent's key again" 409 agent_exists
+http POST /agent/reactivate "$(hjwt "$DIR/h13.key")" "{\"agent_id\":\"$A13\"}"
+expect_http "reactivating it" 403 agent_rejected
+"$AAJWT" keygen >"$DIR/a14.key"
+register "$DIR/h13.key" "$DIR/a14.key" '{"name":"another"}'
+expect_http "a new agent of the rejected host" 403 host_rejected
+
+# --- approving a delegated agent links an unlinked host (§2.9), claiming (§2.10)
+"$AAJWT" keygen >"$DIR/h15.key"
+H15=$("$AAJWT" thumbprint "$DIR/h15.key")
+aactl hosts add --jwk "$("$AAJWT" jwk "$DIR/h15.key")" --name unlinked >/dev/null
+"$AAJWT" keygen >"$DIR/a15.key"
+register "$DIR/h15.key" "$DIR/a15.key" '{"name":"robot","mode":"autonomous","capabilities":["check_balance"]}'
+A15=$AGENT
+expect_json "an autonomous agent of a known unlinked host gets the defaults" '.status == "active"'
+"$AAJWT" keygen >"$DIR/a16.key"
+register "$DIR/h15.key" "$DIR/a16.key" '{"name":"carols","capabilities":["echo"]}'
+A16=$AGENT
+aactl approve "$(jbody .approval.user_code)" --user carol >/dev/null
+expect_eq "approving the delegated agent" 0 $?
+aactl --json hosts show "$H15" >"$AA_TMP/h15.json"
+expect_eq "the host is now carol's" carol "$(jq -r .user_id "$AA_TMP/h15.json")"
+http GET "/agent/status?agent_id=$A15" "$(hjwt "$DIR/h15.key")"
+expect_json "and its autonomous agent was claimed" '.status == "claimed"'
+http GET "/agent/status?agent_id=$A16" "$(hjwt "$DIR/h15.key")"
+expect_json "the delegated agent acts for carol" '.status == "active" and .user_id == "carol"'
+
 # --- lifetime clocks ----------------------------------------------------------------------
 "$AAJWT" keygen >"$DIR/a6.key"
 register "$DIR/host-new.key" "$DIR/a6.key" '{"name":"clock","capabilities":["check_balance"]}'
@@ -396,9 +434,23 @@ http POST /agent/request-capability "$(ajwt "$DIR/a6.key" "$A6" "$B")" '{"capabi
 aactl approve "$(jbody .approval.user_code)" --user alice >/dev/null
 http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"echo","arguments":{"message":"x"}}'
 expect_http "the escalated grant works before expiry" 200
+"$AAJWT" keygen >"$DIR/h17.key"
+"$AAJWT" keygen >"$DIR/a17.key"
+aactl hosts add --jwk "$("$AAJWT" jwk "$DIR/h17.key")" --name robots >/dev/null
+register "$DIR/h17.key" "$DIR/a17.key" '{"name":"robot","mode":"autonomous","capabilities":["check_balance"]}'
+A17=$AGENT
 sleep $((TTL + 2))
 http POST /capability/execute "$(ajwt "$DIR/a6.key" "$A6" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
 expect_http "idle past the session TTL: expired" 403 agent_expired
+http POST /agent/reactivate "$(hjwt "$DIR/h17.key")" "{\"agent_id\":\"$A17\"}"
+expect_json "an autonomous agent's reactivation waits for approval: its host is unlinked (§5.6)" \
+    '.status == "pending" and .approval.method == "device_authorization"
+     and ([.agent_capability_grants[] | "\(.capability)=\(.status)"] | sort)
+         == ["check_balance=pending","whoami=pending"]'
+aactl approve "$(jbody .approval.user_code)" --no-trust >/dev/null
+expect_eq "an administrator approves the reactivation" 0 $?
+http POST /capability/execute "$(ajwt "$DIR/a17.key" "$A17" "$EXEC")" '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "and the autonomous agent works again" 200
 http GET "/agent/status?agent_id=$A6" "$(hjwt "$DIR/host-new.key")"
 expect_json "status says expired" '.status == "expired"'
 http POST /agent/reactivate "$(hjwt "$DIR/host-new.key")" "{\"agent_id\":\"$A6\"}"
