@@ -400,10 +400,11 @@ aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
     }
     if (rv != APR_SUCCESS)
         return db_failure(r, errstr, message);
-    /* When present, iss names the host: its current key or its id (§4.3),
-     * or, for a JWKS host mid-rotation, any key it publishes (§8.7). */
+    /* When present, iss is the thumbprint of the host's current key (§4.3;
+     * after a rotation the old one is refused), or, for a JWKS host
+     * mid-rotation, of any key it publishes (§8.7). */
     if (jwt->iss && strcmp(jwt->iss, host->key_thumbprint) != 0
-        && strcmp(jwt->iss, host->id) != 0 && !jwks_publishes(r, host, jwt->iss)) {
+        && !jwks_publishes(r, host, jwt->iss)) {
         log_rejection(r, jwt, "iss is not the agent's host");
         *message = "The JWT iss is not the agent's host";
         return AA_ERR_INVALID_JWT;

@@ -220,6 +220,9 @@ expect_http "the new host key, with its thumbprint as iss, works" 200
 http POST /capability/execute "$(ajwt "$DIR/a1-new.key" "$A1" "$EXEC" "{\"iss\":\"$NEW_ISS\"}")" \
     '{"capability":"check_balance","arguments":{"account_id":"x"}}'
 expect_http "agents keep working, naming the host by its new iss" 200
+http POST /capability/execute "$(ajwt "$DIR/a1-new.key" "$A1" "$EXEC" "{\"iss\":\"$HOST_ID\"}")" \
+    '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "an agent JWT naming the host's old key as iss is refused" 401 invalid_jwt
 
 # --- partial approval and claiming --------------------------------------------------------
 "$AAJWT" keygen >"$DIR/h2.key"
