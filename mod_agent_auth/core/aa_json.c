@@ -88,6 +88,56 @@ static int has_single_quote_outside_strings(const char *text, apr_size_t len)
     return 0;
 }
 
+/*
+ * Is there an integer literal outside the int64 range? json-c would clamp
+ * it silently, so a constraint would compare, and a backend receive, a
+ * number other than the one sent.
+ */
+static int has_oversized_integer(const char *text, apr_size_t len)
+{
+    apr_size_t i = 0;
+    int in_string = 0;
+
+    while (i < len) {
+        apr_size_t start, digits;
+        int negative, integral = 1;
+
+        if (in_string) {
+            if (text[i] == '\\')
+                i++;
+            else if (text[i] == '"')
+                in_string = 0;
+            i++;
+            continue;
+        }
+        if (text[i] == '"') {
+            in_string = 1;
+            i++;
+            continue;
+        }
+        if (text[i] != '-' && (text[i] < '0' || text[i] > '9')) {
+            i++;
+            continue;
+        }
+        negative = text[i] == '-';
+        start = i + negative;
+        for (i = start; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+            ;
+        digits = i - start;
+        while (i < len && (strchr(".eE+-", text[i]) || (text[i] >= '0' && text[i] <= '9'))) {
+            integral = 0;
+            i++;
+        }
+        if (!integral || digits < 19)
+            continue;
+        if (digits > 19
+            || strncmp(text + start, negative ? "9223372036854775808" : "9223372036854775807",
+                       19) > 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
 static int utf8_valid(const unsigned char *p, apr_size_t len)
 {
@@ -194,6 +244,10 @@ apr_status_t aa_json_parse(apr_pool_t *pool, const char *text, apr_size_t len,
     }
     if (has_single_quote_outside_strings(text, len)) {
         *errstr = "single-quoted strings are not JSON";
+        return APR_EINVAL;
+    }
+    if (has_oversized_integer(text, len)) {
+        *errstr = "an integer is outside the 64-bit range";
         return APR_EINVAL;
     }
     /* json-c's depth counts one level more than the containers nested. */

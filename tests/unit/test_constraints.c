@@ -474,6 +474,35 @@ START_TEST(test_schema_refuses_pathological_nesting)
 }
 END_TEST
 
+/* Integers json-c would clamp must not reach a comparison or a backend. */
+static const struct {
+    const char *text;
+    int ok;
+} int_range_cases[] = {
+    { "{\"amount\":9223372036854775807}", 1 },
+    { "{\"amount\":-9223372036854775808}", 1 },
+    { "{\"amount\":9223372036854775808}", 0 },
+    { "{\"amount\":-9223372036854775809}", 0 },
+    { "{\"amount\":18446744073709551615}", 0 },
+    { "{\"amount\":99999999999999999999999}", 0 },
+    { "[1,{\"a\":[18446744073709551616]}]", 0 },
+    { "{\"amount\":1e30}", 1 },
+    { "{\"amount\":12345678901234567890.5}", 1 },
+    { "{\"id\":\"99999999999999999999999\"}", 1 },
+    { "{\"id\":\"a\\\"99999999999999999999999\"}", 1 },
+};
+
+START_TEST(test_json_integer_range_table)
+{
+    const char *text = int_range_cases[_i].text, *errstr = NULL;
+    aa_json_t *doc = NULL;
+    apr_status_t rv = aa_json_parse(pool, text, strlen(text), 1, &doc, &errstr);
+
+    ck_assert_msg((rv == APR_SUCCESS) == int_range_cases[_i].ok, "%s: %s", text,
+                  errstr ? errstr : "accepted");
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("constraints");
@@ -484,6 +513,7 @@ static Suite *make_suite(void)
     tcase_add_loop_test(tc, test_evaluate_table, 0, ROWS(eval_cases));
     tcase_add_test(tc, test_evaluate_reports_constraint_and_actual_as_the_spec_shows);
     tcase_add_test(tc, test_evaluate_lists_unknown_operators);
+    tcase_add_loop_test(tc, test_json_integer_range_table, 0, ROWS(int_range_cases));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("check");
