@@ -81,6 +81,7 @@ typedef enum {
 typedef struct {
     int routed;
     aa_endpoint_e endpoint;
+    const char *denied_capability; /* Require agent-capability refused this */
     int authn_done;
     aa_jwt_t *jwt;       /* bearer token as parsed, or NULL */
     aa_agent_t *agent;   /* verified agent, or NULL */
@@ -211,6 +212,8 @@ typedef struct {
 } aa_capture_ctx_t;
 
 void aa_execute_register_filters(void);
+/* The JWT's capabilities claim, when present, narrows what it may do. */
+int aa_jwt_allows(const aa_jwt_t *jwt, const char *capability);
 /*
  * Run uri inside httpd as a POST subrequest with body (JSON) as its body,
  * headers as its request headers (Authorization is dropped; NULL: none) and
@@ -220,6 +223,9 @@ void aa_execute_register_filters(void);
  */
 int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_t *headers,
                    apr_table_t *env, aa_capture_ctx_t *out, int *sub_status);
+
+/* aa_authz.c: Require agent-capability, and JSON bodies for its denials. */
+void aa_authz_register(apr_pool_t *pool);
 
 /* aa_approval.c: choosing, describing and announcing approval requests. */
 typedef struct {

@@ -150,8 +150,7 @@ static int run_backend(request_rec *r, const aa_cap_t *cap, const aa_agent_t *ag
     return aa_subreq_post(r, cap->backend, args, headers, env, out, backend_status);
 }
 
-/* The JWT's capabilities claim, when present, narrows what it may do. */
-static int jwt_allows(const aa_jwt_t *jwt, const char *capability)
+int aa_jwt_allows(const aa_jwt_t *jwt, const char *capability)
 {
     aa_json_t *list;
     apr_size_t i, n;
@@ -336,7 +335,7 @@ int aa_handle_execute(request_rec *r)
     cap = aa_caps_find(conf->caps, name);
     if (!cap)
         return reply_unknown_capability(r, req->agent, name);
-    if (!jwt_allows(req->jwt, cap->name))
+    if (!aa_jwt_allows(req->jwt, cap->name))
         return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
                               "This JWT's capabilities claim does not include the capability");
     if (!args || !aa_json_is(args, AA_JSON_OBJECT))

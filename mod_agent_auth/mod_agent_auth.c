@@ -72,7 +72,6 @@ static void register_hooks(apr_pool_t *pool)
     /* Statements must be registered before mod_dbd opens its pools. */
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
 
-    (void)pool;
     ap_hook_pre_config(aa_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(aa_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(aa_child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -83,6 +82,7 @@ static void register_hooks(apr_pool_t *pool)
     ap_hook_type_checker(aa_type_checker, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(aa_handler, NULL, NULL, APR_HOOK_MIDDLE);
     aa_execute_register_filters();
+    aa_authz_register(pool);
 }
 
 AP_DECLARE_MODULE(agent_auth) = {

@@ -45,6 +45,12 @@ ScriptAlias /backend/whoami $HERE/whoami.cgi
 <Location /backend>
     Require expr %{IS_SUBREQ} == 'true'
 </Location>
+# An application of the operator's own, protected by the module.
+ScriptAlias /app/whoami $HERE/whoami.cgi
+<Location /app>
+    AuthType AgentAuth
+    Require agent-capability check_balance transfer_funds
+</Location>
 CONF
 cat > "$DIR/aactl.conf" <<CONF
 $AA_DB_CONF
@@ -269,6 +275,29 @@ expect_json "the backend sees the agent identity, not the forged header" \
      and .data.mode == "delegated" and .data.authorization == ""'
 http GET /backend/whoami
 expect_eq "the backend cannot be reached directly" 403 "$STATUS"
+
+# --- AuthType AgentAuth and Require agent-capability on a location of our own --
+http GET /app/whoami
+expect_http "a protected location without a token" 401 unauthorized
+if grep -qi '^WWW-Authenticate: AgentAuth discovery=' <<<"$HEADERS"; then
+    pass "its 401 points at discovery"
+else
+    fail "its 401 points at discovery" "$HEADERS"
+fi
+curl -s -o "$AA_TMP/body" -H "Authorization: Bearer $(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$B")" \
+    -H "X-Agent-Auth-Agent-Id: forged" -H "X_Agent_Auth_Agent_Id: forged" "$B/app/whoami"
+BODY=$(cat "$AA_TMP/body")
+expect_json "an agent holding the capability gets through, with its identity" \
+    '.agent_id == "'"$AGENT_ID"'" and .header_agent_id == "'"$AGENT_ID"'" and .mode == "delegated"'
+http GET /app/whoami "$(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$EXEC_AUD")"
+expect_http "the execute audience is not this location's" 401 invalid_jwt
+http GET /app/whoami "$(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$B" '{"capabilities":["echo"]}')"
+expect_http "a JWT narrowed to other capabilities is refused" 403 capability_not_granted
+if grep -qi '^Content-Type: application/json' <<<"$HEADERS"; then
+    pass "the refusal is JSON"
+else
+    fail "the refusal is JSON" "$HEADERS"
+fi
 
 # --- a linked host's next agent --------------------------------------------------
 "$AAJWT" keygen >"$DIR/agent2.key"
