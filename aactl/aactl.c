@@ -21,61 +21,79 @@
 #define AACTL_DEFAULT_CONF "/etc/apache2/apache2.conf"
 
 static const aactl_cmd_t aactl_cmds[] = {
-    { "approve", NULL, aactl_approve, 1,
+    { "approve", NULL, aactl_approve, AACTL_DB_USE,
       "CODE [--user USER] [--trust|--no-trust] [--capabilities A,B [--reason TEXT]]",
       "approve a request by its user code or its id (a CIBA request has only an\n"
       "      id: see approvals list). Approving a delegated agent of a new host links the\n"
       "      host to USER (its next agents get the defaults at once) unless --no-trust;\n"
       "      --trust links an already known host too. --capabilities approves only\n"
       "      those, denying the rest" },
-    { "deny", NULL, aactl_deny, 1, "CODE [--user USER] [--reason TEXT]",
+    { "deny", NULL, aactl_deny, AACTL_DB_USE, "CODE [--user USER] [--reason TEXT]",
       "deny a request (user code or id): pending grants denied, a pending agent\n"
       "      rejected" },
-    { "approvals", "list", aactl_approvals_list, 1, "[--json]",
-      "list pending approval requests" },
-    { "approvals", "show", aactl_approvals_show, 1, "CODE", "show one approval request" },
-    { "agents", "list", aactl_agents_list, 1,
+    { "approvals", "list", aactl_approvals_list, AACTL_DB_USE, "[--json]",
+      "list pending approval requests, oldest first" },
+    { "approvals", "show", aactl_approvals_show, AACTL_DB_USE, "CODE",
+      "show one approval request" },
+    { "agents", "list", aactl_agents_list, AACTL_DB_USE,
       "[--status S] [--host ID] [--user U] [--mode M] [--capability C] [--idle DUR] [--json]",
       "list agents, optionally filtered" },
-    { "agents", "show", aactl_agents_show, 1, "AGENT-ID", "show an agent with its grants" },
-    { "agents", "revoke", aactl_agents_revoke, 1, "AGENT-ID... | FILTERS [--yes]",
-      "revoke agents and their grants; a filter asks first unless --yes" },
-    { "grants", "list", aactl_grants_list, 1,
+    { "agents", "show", aactl_agents_show, AACTL_DB_USE, "AGENT-ID",
+      "show an agent with its grants" },
+    { "agents", "revoke", aactl_agents_revoke, AACTL_DB_USE,
+      "AGENT-ID... | FILTERS [--yes]",
+      "revoke agents and their grants; FILTERS (those of agents list) select\n"
+      "      the agents still revocable and ask first unless --yes" },
+    { "grants", "list", aactl_grants_list, AACTL_DB_USE,
       "[--agent ID] [--status S] [--capability C] [--json]", "list grants" },
-    { "grants", "add", aactl_grants_add, 1,
+    { "grants", "add", aactl_grants_add, AACTL_DB_USE,
       "AGENT-ID CAPABILITY [--constraints JSON] [--expires DUR] [--user USER]",
       "grant a capability directly" },
-    { "grants", "revoke", aactl_grants_revoke, 1, "AGENT-ID CAPABILITY",
+    { "grants", "revoke", aactl_grants_revoke, AACTL_DB_USE, "AGENT-ID CAPABILITY",
       "revoke one capability of an agent" },
-    { "hosts", "list", aactl_hosts_list, 1, "[--status S] [--user U] [--json]", "list hosts" },
-    { "hosts", "show", aactl_hosts_show, 1, "HOST-ID", "show a host and its agents" },
-    { "hosts", "add", aactl_hosts_add, 1,
+    { "hosts", "list", aactl_hosts_list, AACTL_DB_USE, "[--status S] [--user U] [--json]",
+      "list hosts" },
+    { "hosts", "show", aactl_hosts_show, AACTL_DB_USE, "HOST-ID",
+      "show a host and its agents" },
+    { "hosts", "add", aactl_hosts_add, AACTL_DB_USE,
       "--jwk JSON|--jwk-file PATH|--jwks-url URL --kid KID [--user USER] [--name NAME]",
       "pre-register an active host from its public JWK or JWKS URL;\n"
       "      --user links (trusts) it" },
-    { "hosts", "link", aactl_hosts_link, 1, "HOST-ID --user USER",
+    { "hosts", "link", aactl_hosts_link, AACTL_DB_USE, "HOST-ID --user USER",
       "link (trust) a host for USER; its autonomous agents are claimed" },
-    { "hosts", "trust", aactl_hosts_link, 1, "HOST-ID --user USER", "same as hosts link" },
-    { "hosts", "unlink", aactl_hosts_unlink, 1, "HOST-ID",
+    { "hosts", "trust", aactl_hosts_link, AACTL_DB_USE, "HOST-ID --user USER",
+      "same as hosts link" },
+    { "hosts", "unlink", aactl_hosts_unlink, AACTL_DB_USE, "HOST-ID",
       "unlink a host; its delegated agents are revoked" },
-    { "hosts", "defaults", aactl_hosts_defaults, 1, "HOST-ID CAPABILITY...|none | --server",
+    { "hosts", "defaults", aactl_hosts_defaults, AACTL_DB_USE,
+      "HOST-ID CAPABILITY[,CAPABILITY]...|none | HOST-ID --server",
       "set a host's own default capabilities, or return it to the server's" },
-    { "hosts", "revoke", aactl_hosts_revoke, 1, "HOST-ID",
+    { "hosts", "revoke", aactl_hosts_revoke, AACTL_DB_USE, "HOST-ID",
       "revoke a host and every agent under it" },
-    { "maintenance", "run", aactl_maintenance_run, 1,
+    { "maintenance", "run", aactl_maintenance_run, AACTL_DB_USE,
       "[--pending-older-than DUR] [--approvals-older-than DUR] [--json]",
       "expire and revoke agents by their clocks, delete stale pending agents (7d)\n"
       "      and hosts, purge resolved approvals (30d); safe from cron" },
-    { "stats", NULL, aactl_stats, 1, "[--json]",
+    { "stats", NULL, aactl_stats, AACTL_DB_USE, "[--json]",
       "counts by status and mode, approvals waiting, oldest pending" },
-    { "schema", "create", aactl_schema_create, 2, "",
-      "create the tables (idempotent; run before starting httpd)" },
-    { "schema", "version", aactl_schema_version, 2, "[--json]",
-      "show the schema version; exit 4 when it is not the current one" },
-    { "schema", "migrate", aactl_schema_migrate, 2, "",
+    { "schema", "create", aactl_schema_create, AACTL_DB_CREATE, "[--json]",
+      "create the tables (idempotent, safe to run in parallel; before httpd)" },
+    { "schema", "version", aactl_schema_version, AACTL_DB_INSPECT, "[--json]",
+      "show the schema version; exit 4 when it is not the current one, 5 when\n"
+      "      there is no schema" },
+    { "schema", "check", aactl_schema_check, AACTL_DB_INSPECT, "[--json]",
+      "like schema version, for scripts: exit 0 only at the current version,\n"
+      "      1 when older or newer, 5 when there is no schema" },
+    { "schema", "migrate", aactl_schema_migrate, AACTL_DB_CREATE, "[--json]",
       "bring the schema to the current version (idempotent)" },
-    { NULL, NULL, NULL, 0, NULL, NULL }
+    { NULL, NULL, NULL, AACTL_DB_USE, NULL, NULL }
 };
+
+static void print_cmd(FILE *out, const aactl_cmd_t *c, const char *indent)
+{
+    fprintf(out, "%s%s%s%s %s\n%s    %s\n", indent, c->noun, c->verb ? " " : "",
+            c->verb ? c->verb : "", c->synopsis, indent, c->summary);
+}
 
 static void usage(FILE *out)
 {
@@ -84,13 +102,33 @@ static void usage(FILE *out)
     fprintf(out, "usage: aactl [-c HTTPD_CONF] [--vhost NAME] [--json] COMMAND [ARGS]\n\n"
                  "Commands:\n");
     for (c = aactl_cmds; c->noun; c++)
-        fprintf(out, "  %s%s%s %s\n      %s\n", c->noun, c->verb ? " " : "",
-                c->verb ? c->verb : "", c->synopsis, c->summary);
+        print_cmd(out, c, "  ");
     fprintf(out, "\nThe database is the one httpd uses: DBDriver and DBDParams are read from\n"
                  "HTTPD_CONF (default: $AACTL_CONFIG, then " AACTL_DEFAULT_CONF ").\n"
                  "Example: aactl -c /etc/apache2/apache2.conf approve ABCD-EFGH --user alice\n"
                  "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict,"
                  " 5 database unavailable.\n");
+}
+
+/* The verbs of one noun: what "aactl agents" was missing. */
+static void noun_usage(FILE *out, const char *noun)
+{
+    const aactl_cmd_t *c;
+
+    fprintf(out, "usage: aactl %s VERB [ARGS]\n\n", noun);
+    for (c = aactl_cmds; c->noun; c++)
+        if (strcmp(c->noun, noun) == 0)
+            print_cmd(out, c, "  ");
+}
+
+static int is_noun(const char *word)
+{
+    const aactl_cmd_t *c;
+
+    for (c = aactl_cmds; c->noun; c++)
+        if (strcmp(c->noun, word) == 0)
+            return 1;
+    return 0;
 }
 
 static const aactl_cmd_t *find_cmd(int argc, const char *const *argv, int *used)
@@ -112,56 +150,106 @@ static const aactl_cmd_t *find_cmd(int argc, const char *const *argv, int *used)
     return NULL;
 }
 
-/* Global options may appear anywhere; they are removed from argv. */
-static int take_globals(aactl_ctx_t *ctx, int *argc, const char **argv, const char **conf,
-                        const char **vhost)
+/* Global options may appear anywhere before "--"; they are removed from argv. */
+static void take_globals(aactl_ctx_t *ctx, int *argc, const char **argv, const char **conf,
+                         const char **vhost)
 {
-    int i, o = 0;
+    int i, o = 0, rest = 0;
 
     for (i = 0; i < *argc; i++) {
-        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < *argc)
+        if (rest)
+            argv[o++] = argv[i];
+        else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+                 && i + 1 < *argc)
             *conf = argv[++i];
         else if (strcmp(argv[i], "--vhost") == 0 && i + 1 < *argc)
             *vhost = argv[++i];
         else if (strcmp(argv[i], "--json") == 0)
             ctx->json = 1;
-        else if ((strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) && o == 0)
-            return -1;
-        else
+        else {
+            rest = strcmp(argv[i], "--") == 0;
             argv[o++] = argv[i];
+        }
     }
     *argc = o;
+}
+
+static int is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* --help (or -h) anywhere before "--" asks for help instead of running. */
+static int wants_help(int argc, const char *const *argv)
+{
+    int i;
+
+    for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (is_help(argv[i]))
+            return 1;
     return 0;
+}
+
+/*
+ * Help, and commands that cannot run. Returns -1 when cmd should run, else
+ * the exit code: help that was asked for goes to stdout (0), help after a
+ * mistake to stderr (2).
+ */
+static int help_or_error(aactl_ctx_t *ctx, int argc, const char *const *argv,
+                         const aactl_cmd_t *cmd, int help)
+{
+    if (!is_noun(argv[0])) {
+        if (is_help(argv[0])) {
+            usage(stdout);
+            return AACTL_OK;
+        }
+        ctx->errstr = apr_psprintf(ctx->pool, "unknown command \"%s\"; see aactl help",
+                                   argv[0]);
+        return AACTL_USAGE;
+    }
+    if (cmd && help) {
+        printf("usage: aactl ");
+        print_cmd(stdout, cmd, "");
+        return AACTL_OK;
+    }
+    if (cmd)
+        return -1;
+    noun_usage(help ? stdout : stderr, argv[0]);
+    if (help)
+        return AACTL_OK;
+    if (argc > 1)
+        ctx->errstr = apr_psprintf(ctx->pool, "%s: unknown verb \"%s\"", argv[0], argv[1]);
+    else
+        ctx->errstr = apr_psprintf(ctx->pool, "%s: which verb?", argv[0]);
+    return AACTL_USAGE;
 }
 
 static int run(aactl_ctx_t *ctx, int argc, const char **argv)
 {
     const char *conf = getenv("AACTL_CONFIG"), *vhost = NULL;
     const aactl_cmd_t *cmd;
-    int used = 0, rc;
+    int used = 0, help, rc;
 
     if (!conf || !*conf)
         conf = AACTL_DEFAULT_CONF;
-    if (take_globals(ctx, &argc, argv, &conf, &vhost) != 0 || argc == 0
-        || strcmp(argv[0], "help") == 0) {
-        usage(argc == 0 ? stderr : stdout);
-        return argc == 0 ? AACTL_USAGE : AACTL_OK;
+    take_globals(ctx, &argc, argv, &conf, &vhost);
+    help = wants_help(argc, argv);
+    /* "aactl help agents revoke" is "aactl agents revoke --help". */
+    if (argc > 0 && strcmp(argv[0], "help") == 0) {
+        help = 1;
+        argc--;
+        argv++;
+    }
+    if (argc == 0) {
+        usage(help ? stdout : stderr);
+        return help ? AACTL_OK : AACTL_USAGE;
     }
     cmd = find_cmd(argc, argv, &used);
-    if (cmd && argc > used && (strcmp(argv[used], "--help") == 0
-                               || strcmp(argv[used], "-h") == 0)) {
-        printf("usage: aactl %s%s%s %s\n    %s\n", cmd->noun, cmd->verb ? " " : "",
-               cmd->verb ? cmd->verb : "", cmd->synopsis, cmd->summary);
-        return AACTL_OK;
-    }
-    if (!cmd) {
-        ctx->errstr = apr_psprintf(ctx->pool, "unknown command \"%s\"; see aactl help",
-                                   argv[0]);
-        return AACTL_USAGE;
-    }
+    if ((rc = help_or_error(ctx, argc, argv, cmd, help)) >= 0)
+        return rc;
     rc = aactl_conf_read(ctx->pool, conf, vhost, &ctx->conf, &ctx->errstr);
     if (rc == AACTL_OK)
-        rc = aactl_db_open(ctx, cmd->needs_db == 2);
+        rc = aactl_db_open(ctx, cmd->db_mode);
     if (rc == AACTL_OK)
         rc = cmd->handler(ctx, argc - used, argv + used);
     return rc;

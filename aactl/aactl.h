@@ -18,6 +18,16 @@
 #define AACTL_CONFLICT 4
 #define AACTL_DB_UNAVAILABLE 5
 
+/* Durations above a century are typos; the cap also keeps now + d in range. */
+#define AACTL_MAX_DURATION ((apr_int64_t)100 * 365 * 86400)
+
+/* How a command uses the database. */
+typedef enum {
+    AACTL_DB_USE,     /* the schema must exist; statements are prepared */
+    AACTL_DB_INSPECT, /* reads the schema itself; creates nothing */
+    AACTL_DB_CREATE   /* may create the SQLite file and the schema */
+} aactl_db_mode_e;
+
 /* What aactl learned from the httpd configuration. */
 typedef struct {
     const char *path;      /* the main configuration file */
@@ -44,7 +54,7 @@ typedef struct {
     const char *noun;
     const char *verb; /* NULL: the noun is the whole command */
     aactl_handler_fn handler;
-    int needs_db;
+    aactl_db_mode_e db_mode;
     const char *synopsis;
     const char *summary;
 } aactl_cmd_t;
@@ -64,8 +74,21 @@ typedef struct {
 int aactl_parse(aactl_ctx_t *ctx, const char *cmd, int argc, const char *const *argv,
                 aactl_opt_t *opts, const char **pos, int maxpos, int *npos);
 aactl_opt_t *aactl_opt(aactl_opt_t *opts, const char *name);
-/* "90", "90s", "15m", "24h", "7d" -> seconds; -1 when malformed. */
+/* "90", "90s", "15m", "24h", "7d" -> seconds; -1 when malformed or too long. */
 int aactl_duration(const char *text, apr_int64_t *secs);
+/* Option name as a duration into *secs when set; AACTL_USAGE naming it if bad. */
+int aactl_opt_duration(aactl_ctx_t *ctx, const char *cmd, aactl_opt_t *opts, const char *name,
+                       apr_int64_t *secs);
+/* AACTL_USAGE listing the allowed values when option name is set to another. */
+int aactl_opt_oneof(aactl_ctx_t *ctx, const char *cmd, aactl_opt_t *opts, const char *name,
+                    const char *const *allowed);
+/*
+ * Names from arguments such as "a,b" "c": split on commas and spaces, each
+ * kept once, in order. NULL when an argument names nothing ("" or ",").
+ */
+apr_array_header_t *aactl_split_names(apr_pool_t *pool, const char *const *args, int n);
+/* The approver when --user is not given: $SUDO_USER, $USER, login, "admin". */
+const char *aactl_default_user(void);
 
 /* conf.c: read DBDriver/DBDParams (following Include) from an httpd config. */
 /*
@@ -80,8 +103,11 @@ int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl
 /* The module's lifetime clocks, with its defaults where the config is silent. */
 void aactl_lifetimes(const aactl_conf_t *conf, aa_lifetimes_t *lt);
 
-/* db.c */
-int aactl_db_open(aactl_ctx_t *ctx, int create);
+/*
+ * db.c: connect as mode allows. AACTL_OK, or AACTL_DB_UNAVAILABLE with
+ * ctx->errstr (the driver's reason, never DBDParams or a password).
+ */
+int aactl_db_open(aactl_ctx_t *ctx, aactl_db_mode_e mode);
 
 /* output.c */
 void aactl_print_json(aactl_ctx_t *ctx, aa_json_t *doc);
@@ -92,6 +118,7 @@ const char *aactl_age(apr_pool_t *pool, apr_int64_t since, apr_int64_t now);
 /* Commands. */
 int aactl_schema_create(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_schema_version(aactl_ctx_t *ctx, int argc, const char *const *argv);
+int aactl_schema_check(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_deny(aactl_ctx_t *ctx, int argc, const char *const *argv);
@@ -113,6 +140,7 @@ int aactl_maintenance_run(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_stats(aactl_ctx_t *ctx, int argc, const char *const *argv);
 int aactl_schema_migrate(aactl_ctx_t *ctx, int argc, const char *const *argv);
 /* Shared JSON shapes (cmd_agents.c). */
+aa_json_t *aactl_grant_json(aactl_ctx_t *ctx, const aa_grant_t *g);
 aa_json_t *aactl_agent_json(aactl_ctx_t *ctx, const aa_agent_t *a, int with_grants);
 aa_json_t *aactl_host_json(aactl_ctx_t *ctx, const aa_host_t *h);
 int aactl_exit_for(aactl_ctx_t *ctx, apr_status_t rv, const char *errstr);

@@ -25,13 +25,13 @@ int aactl_maintenance_run(aactl_ctx_t *ctx, int argc, const char *const *argv)
     apr_status_t rv;
     int rc, npos;
 
-    if ((rc = aactl_parse(ctx, "maintenance run", argc, argv, opts, pos, 0, &npos)) != AACTL_OK)
+    /* A zero duration skips that step. */
+    if ((rc = aactl_parse(ctx, "maintenance run", argc, argv, opts, pos, 0, &npos)) != AACTL_OK
+        || (rc = aactl_opt_duration(ctx, "maintenance run", opts, "--pending-older-than",
+                                    &pending_age)) != AACTL_OK
+        || (rc = aactl_opt_duration(ctx, "maintenance run", opts, "--approvals-older-than",
+                                    &approval_age)) != AACTL_OK)
         return rc;
-    if ((opts[0].set && aactl_duration(opts[0].value, &pending_age) != 0)
-        || (opts[1].set && aactl_duration(opts[1].value, &approval_age) != 0)) {
-        ctx->errstr = "maintenance run: durations look like 3600, 90m, 24h or 7d (0 skips)";
-        return AACTL_USAGE;
-    }
     aactl_lifetimes(&ctx->conf, &lt);
     rv = aa_ops_maintenance(ctx->pool, &ctx->db, &lt, pending_age, approval_age, aa_now(),
                             &done, &errstr);

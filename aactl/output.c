@@ -54,13 +54,16 @@ void aactl_print_table(aactl_ctx_t *ctx, const char *const *headers, int ncols,
                 width[c] = (int)strlen(row[c]);
         }
     }
-    for (c = 0; c < ncols; c++)
-        printf("%-*s%s", width[c], headers[c], c + 1 < ncols ? "  " : "\n");
+    /* The last column is not padded: no trailing blanks. */
+    for (c = 0; c + 1 < ncols; c++)
+        printf("%-*s  ", width[c], headers[c]);
+    printf("%s\n", headers[c]);
     for (i = 0; i < rows->nelts; i++) {
         const char **row = APR_ARRAY_IDX(rows, i, const char **);
 
-        for (c = 0; c < ncols; c++)
-            printf("%-*s%s", width[c], row[c], c + 1 < ncols ? "  " : "\n");
+        for (c = 0; c + 1 < ncols; c++)
+            printf("%-*s  ", width[c], row[c]);
+        printf("%s\n", row[c]);
     }
 }
 

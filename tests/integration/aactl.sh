@@ -51,15 +51,53 @@ aactl() { "$AACTL" -c "$DIR/aactl.conf" "$@"; }
 # run CMD...: the exit status in $RC, the output in $OUT.
 run() { OUT=$("$@" 2>"$AA_TMP/stderr"); RC=$?; }
 
-run aactl schema create
-expect_eq "schema create through Include" 0 "$RC"
+# --- the schema ---------------------------------------------------------------
+run aactl --json schema version
+expect_eq "schema version of an empty database: schema missing (exit 5)" 5 "$RC"
+run aactl schema check
+expect_eq "schema check of an empty database exits 5" 5 "$RC"
+if [ "$DRIVER" = sqlite3 ]; then
+    [ ! -e "$DIR/db/agent-auth.sqlite" ] && pass "inspecting creates no SQLite file" ||
+        fail "inspecting creates no SQLite file"
+fi
+# Six installers at once: one creates the schema, the others find it.
+PIDS=()
+for i in $(seq 1 6); do
+    ( aactl --json schema create >"$AA_TMP/create.$i" 2>&1; echo $? >"$AA_TMP/create.rc.$i" ) &
+    PIDS+=($!)
+done
+wait "${PIDS[@]}"
+expect_eq "parallel schema creates all succeed" "000000" "$(cat "$AA_TMP"/create.rc.* | tr -d '\n')"
+expect_eq "exactly one of them created it" 1 \
+    "$(cat "$AA_TMP"/create.[0-9] | jq -r .status 2>/dev/null | grep -c '^created$')"
 run aactl schema create
 expect_eq "schema create again is a no-op" 0 "$RC"
 run aactl --json schema version
 expect_eq "schema version" 0 "$RC"
-expect_eq "schema version --json" 1 "$(jq .version <<<"$OUT")"
-run aactl schema migrate
+expect_eq "schema version --json" "1 current" "$(jq -r '"\(.version) \(.status)"' <<<"$OUT")"
+run aactl schema check
+expect_eq "schema check at the current version" 0 "$RC"
+run aactl --json schema migrate
 expect_eq "schema migrate is idempotent" 0 "$RC"
+expect_eq "schema migrate --json" unchanged "$(jq -r .status <<<"$OUT")"
+for args in "schema create --bogus" "schema version extra" "schema migrate --force" \
+    "schema check extra" "approvals list --bogus" "approvals list extra" "stats extra" \
+    "hosts revoke a b" "hosts link a b --user u" "approve A --bogus" "deny A B" \
+    "approve A --trust --no-trust" "hosts add --jwk {} --bogus"; do
+    # shellcheck disable=SC2086
+    run aactl $args
+    expect_eq "aactl $args: usage error" 2 "$RC"
+done
+if [ "$DRIVER" = sqlite3 ] && command -v sqlite3 >/dev/null; then
+    # An interrupted create: a table, no version row.
+    sqlite3 "$DIR/half.sqlite" "CREATE TABLE aa_hosts (id TEXT)"
+    printf '%s\n' "DBDriver sqlite3" "DBDParams $DIR/half.sqlite" >"$DIR/half.conf"
+    run "$AACTL" -c "$DIR/half.conf" schema create
+    expect_eq "schema create over a half-created schema fails" 1 "$RC"
+    grep -q "interrupted.*Drop the aa_\* tables" "$AA_TMP/stderr" &&
+        pass "and tells the operator what to do" ||
+        fail "and tells the operator what to do" "$(cat "$AA_TMP/stderr")"
+fi
 aa_httpd_start "$DIR" "$DIR/body.conf" || { fail "httpd starts"; finish; }
 B=$AA_BASE_URL
 EXEC="$B/capability/execute"
@@ -78,6 +116,38 @@ expect_eq "COMMAND --help exits 0" 0 "$RC"
 grep -q "agents revoke" <<<"$OUT" && pass "COMMAND --help explains it" || fail "COMMAND --help explains it"
 run aactl agents list --colour
 expect_eq "an unknown option is a usage error" 2 "$RC"
+run aactl agents
+expect_eq "a noun without its verb is a usage error" 2 "$RC"
+grep -q "agents revoke" "$AA_TMP/stderr" && pass "and lists the noun's verbs" ||
+    fail "and lists the noun's verbs" "$(cat "$AA_TMP/stderr")"
+run aactl agents frob
+expect_eq "an unknown verb is a usage error" 2 "$RC"
+grep -q "agents list" "$AA_TMP/stderr" && pass "and lists the known verbs" ||
+    fail "and lists the known verbs" "$(cat "$AA_TMP/stderr")"
+run aactl agents --help
+expect_eq "NOUN --help exits 0" 0 "$RC"
+grep -q "agents show" <<<"$OUT" && pass "NOUN --help lists its verbs" ||
+    fail "NOUN --help lists its verbs" "$OUT"
+run aactl agents list --json --help
+expect_eq "--help anywhere shows the command's help" "0 1" "$RC $(grep -c 'agents list' <<<"$OUT")"
+run aactl help schema check
+expect_eq "help NOUN VERB" "0 1" "$RC $(grep -c 'schema check' <<<"$OUT")"
+for dur in 99999999999999999999d 213503982334602d 99999999999d 36501d; do
+    run aactl agents list --idle "$dur"
+    expect_eq "agents list --idle $dur overflows or exceeds 100 years: usage error" 2 "$RC"
+    run aactl grants add agt_nobody echo --expires "$dur"
+    expect_eq "grants add --expires $dur: usage error" 2 "$RC"
+done
+run aactl agents list --idle 36500d
+expect_eq "a century is still a duration" 0 "$RC"
+run aactl agents list --status actve
+expect_eq "an unknown --status is a usage error" 2 "$RC"
+run aactl agents revoke --mode robot --yes
+expect_eq "an unknown --mode is a usage error" 2 "$RC"
+run aactl grants list --status granted
+expect_eq "an unknown grant --status is a usage error" 2 "$RC"
+run aactl agents list --yes
+expect_eq "agents list --yes is a usage error" 2 "$RC"
 printf '%s\n' "DBDriver sqlite3" "DBDParams $DIR/no/such/dir/x.sqlite" >"$DIR/bad.conf"
 run "$AACTL" -c "$DIR/bad.conf" agents list
 expect_eq "an unreachable database exits 5" 5 "$RC"
