@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf.c: find the database settings in an httpd configuration, the way
- * httpd reads it: Include and IncludeOptional (with wildcards) are followed,
- * paths are relative to ServerRoot, and <VirtualHost> blocks are told apart.
+ * httpd 2.4 reads it: Include and IncludeOptional are followed (a directory
+ * is read file by file, wildcards may stand in any part of the path), paths
+ * are relative to ServerRoot, and <VirtualHost> blocks are told apart.
  * Conditional sections (<IfModule>, <IfDefine>) are read as if true.
  */
 #include "aactl.h"
 #include "../mod_agent_auth/core/aa_caps.h"
 
+#include <apr_file_info.h>
 #include <apr_file_io.h>
 #include <apr_fnmatch.h>
 #include <apr_strings.h>
@@ -29,12 +31,19 @@ typedef struct {
     apr_int64_t absolute_lifetime;
 } scope_t;
 
+/* A <VirtualHost> block: what --vhost matches, and its settings. */
+typedef struct {
+    scope_t scope;
+    apr_array_header_t *addresses; /* const char *: "*:443", "[::1]:80" */
+    const char *server_name;       /* or NULL */
+    apr_array_header_t *aliases;   /* const char *: ServerAlias names */
+} vhost_t;
+
 typedef struct {
     apr_pool_t *pool;
     const char *server_root;
     scope_t main;
-    apr_array_header_t *vhosts; /* scope_t *, with names */
-    apr_array_header_t *names;  /* const char * per vhost */
+    apr_array_header_t *vhosts; /* vhost_t * */
     scope_t *current;
     const char *errstr;
 } reader_t;
@@ -81,31 +90,137 @@ static const char *resolve(reader_t *rd, const char *path)
     return apr_pstrcat(rd->pool, rd->server_root, "/", path, NULL);
 }
 
-static int read_file(reader_t *rd, const char *path, int optional, int depth);
+static int read_path(reader_t *rd, const char *path, int optional, int depth);
 
-static int include(reader_t *rd, const char *pattern, int optional, int depth)
+static const char *join(apr_pool_t *pool, const char *dir, const char *name)
 {
-    apr_array_header_t *files = NULL;
-    const char *full = resolve(rd, pattern);
-    const char *dir;
+    apr_size_t len = strlen(dir);
+
+    return apr_pstrcat(pool, dir, len && dir[len - 1] == '/' ? "" : "/", name, NULL);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The entries of dir (full paths, sorted as httpd sorts them) whose names
+ * match pattern (NULL: all); dirs_only keeps directories. NULL when dir
+ * cannot be opened.
+ */
+static apr_array_header_t *list_dir(reader_t *rd, const char *dir, const char *pattern,
+                                    int dirs_only, apr_status_t *rv)
+{
+    apr_array_header_t *found = apr_array_make(rd->pool, 8, sizeof(const char *));
+    apr_finfo_t fi;
+    apr_dir_t *d;
+
+    if ((*rv = apr_dir_open(&d, dir, rd->pool)) != APR_SUCCESS)
+        return NULL;
+    while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+        const char *full;
+
+        if (strcmp(fi.name, ".") == 0 || strcmp(fi.name, "..") == 0)
+            continue;
+        /* As in httpd, a wildcard matches a leading dot only when the pattern has one. */
+        if (pattern && apr_fnmatch(pattern, fi.name, APR_FNM_PERIOD) != APR_SUCCESS)
+            continue;
+        full = join(rd->pool, dir, fi.name);
+        if (dirs_only && (apr_stat(&fi, full, APR_FINFO_TYPE, rd->pool) != APR_SUCCESS
+                          || fi.filetype != APR_DIR))
+            continue;
+        APR_ARRAY_PUSH(found, const char *) = full;
+    }
+    apr_dir_close(d);
+    qsort(found->elts, found->nelts, sizeof(const char *), by_name);
+    return found;
+}
+
+/* Expand rest, a path relative to dir, one part at a time: "sites/ * /db.conf". */
+static int include_glob(reader_t *rd, const char *dir, const char *rest, int optional,
+                        int depth)
+{
+    const char *slash = strchr(rest, '/');
+    const char *part = slash ? apr_pstrndup(rd->pool, rest, slash - rest) : rest;
+    apr_array_header_t *found;
+    apr_status_t rv;
+    char err[120];
     int i;
 
-    if (!strpbrk(full, "*?["))
-        return read_file(rd, full, optional, depth);
-    if (apr_match_glob(full, &files, rd->pool) != APR_SUCCESS)
-        return optional ? 0 : -1;
-    /* httpd reads wildcard matches in sorted order. */
-    qsort(files->elts, files->nelts, sizeof(char *),
-          (int (*)(const void *, const void *))strcmp);
-    /* apr_match_glob gives bare file names; they live in the pattern's directory. */
-    dir = apr_pstrndup(rd->pool, full, strrchr(full, '/') - full);
-    for (i = 0; i < files->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(files, i, const char *);
+    if (!apr_fnmatch_test(part)) {
+        const char *path = join(rd->pool, dir, part);
 
-        if (read_file(rd, apr_pstrcat(rd->pool, dir, "/", name, NULL), optional, depth) != 0)
+        return slash ? include_glob(rd, path, slash + 1, optional, depth)
+                     : read_path(rd, path, optional, depth);
+    }
+    found = list_dir(rd, dir, part, slash != NULL, &rv);
+    if (!found && optional)
+        return 0;
+    if (!found) {
+        rd->errstr = apr_psprintf(rd->pool, "cannot open the directory %s for the wildcard "
+                                  "'%s': %s", dir, part, apr_strerror(rv, err, sizeof(err)));
+        return -1;
+    }
+    if (found->nelts == 0 && !optional) {
+        rd->errstr = apr_psprintf(rd->pool, "No matches for the wildcard '%s' in '%s' (httpd "
+                                  "fails too; IncludeOptional allows none)", part, dir);
+        return -1;
+    }
+    for (i = 0; i < found->nelts; i++) {
+        const char *path = APR_ARRAY_IDX(found, i, const char *);
+
+        if ((slash ? include_glob(rd, path, slash + 1, optional, depth)
+                   : read_path(rd, path, optional, depth)) != 0)
             return -1;
     }
     return 0;
+}
+
+static int include(reader_t *rd, const char *pattern, int optional, int depth)
+{
+    const char *full = resolve(rd, pattern);
+
+    if (!apr_fnmatch_test(full))
+        return read_path(rd, full, optional, depth);
+    if (full[0] == '/')
+        return include_glob(rd, "/", full + 1, optional, depth);
+    return include_glob(rd, ".", full, optional, depth);
+}
+
+static vhost_t *open_vhost(reader_t *rd, apr_array_header_t *w)
+{
+    vhost_t *vh = apr_pcalloc(rd->pool, sizeof(*vh));
+    int i;
+
+    vh->scope.session_ttl = vh->scope.max_lifetime = vh->scope.absolute_lifetime = -1;
+    vh->addresses = apr_array_make(rd->pool, 2, sizeof(const char *));
+    vh->aliases = apr_array_make(rd->pool, 2, sizeof(const char *));
+    for (i = 1; i < w->nelts; i++) {
+        char *addr = apr_pstrdup(rd->pool, APR_ARRAY_IDX(w, i, const char *));
+        char *gt = strchr(addr, '>');
+
+        if (gt)
+            *gt = '\0';
+        if (*addr)
+            APR_ARRAY_PUSH(vh->addresses, const char *) = addr;
+    }
+    APR_ARRAY_PUSH(rd->vhosts, vhost_t *) = vh;
+    return vh;
+}
+
+static void add_names(reader_t *rd, apr_array_header_t *w)
+{
+    vhost_t *vh = APR_ARRAY_IDX(rd->vhosts, rd->vhosts->nelts - 1, vhost_t *);
+    int i;
+
+    if (strcasecmp(APR_ARRAY_IDX(w, 0, const char *), "ServerName") == 0) {
+        if (w->nelts > 1)
+            vh->server_name = APR_ARRAY_IDX(w, 1, const char *);
+        return;
+    }
+    for (i = 1; i < w->nelts; i++)
+        APR_ARRAY_PUSH(vh->aliases, const char *) = APR_ARRAY_IDX(w, i, const char *);
 }
 
 static int directive(reader_t *rd, apr_array_header_t *w, int depth)
@@ -117,23 +232,13 @@ static int directive(reader_t *rd, apr_array_header_t *w, int depth)
         rd->server_root = apr_pstrdup(rd->pool, arg);
     else if (strcasecmp(name, "Include") == 0 || strcasecmp(name, "IncludeOptional") == 0)
         return include(rd, arg, strcasecmp(name, "IncludeOptional") == 0, depth + 1);
-    else if (strncasecmp(name, "<VirtualHost", 12) == 0) {
-        scope_t *scope = apr_pcalloc(rd->pool, sizeof(*scope));
-        const char *label = apr_pstrdup(rd->pool, arg);
-        char *gt = strchr(label, '>');
-
-        if (gt)
-            *gt = '\0';
-        scope->session_ttl = scope->max_lifetime = scope->absolute_lifetime = -1;
-        APR_ARRAY_PUSH(rd->vhosts, scope_t *) = scope;
-        APR_ARRAY_PUSH(rd->names, const char *) = label;
-        rd->current = scope;
-    }
+    else if (strcasecmp(name, "<VirtualHost") == 0)
+        rd->current = &open_vhost(rd, w)->scope;
     else if (strcasecmp(name, "</VirtualHost>") == 0)
         rd->current = &rd->main;
-    else if (strcasecmp(name, "ServerName") == 0 && rd->current != &rd->main)
-        APR_ARRAY_IDX(rd->names, rd->names->nelts - 1, const char *) =
-            apr_pstrdup(rd->pool, arg);
+    else if ((strcasecmp(name, "ServerName") == 0 || strcasecmp(name, "ServerAlias") == 0)
+             && rd->current != &rd->main)
+        add_names(rd, w);
     else if (strcasecmp(name, "DBDriver") == 0)
         rd->current->driver = apr_pstrdup(rd->pool, arg);
     else if (strcasecmp(name, "DBDParams") == 0)
@@ -151,22 +256,11 @@ static int directive(reader_t *rd, apr_array_header_t *w, int depth)
     return 0;
 }
 
-static int read_file(reader_t *rd, const char *path, int optional, int depth)
+static int read_file(reader_t *rd, apr_file_t *f, int depth)
 {
-    apr_file_t *f;
     char line[8192];
     char *logical = NULL;
 
-    if (depth > AACTL_MAX_DEPTH) {
-        rd->errstr = apr_psprintf(rd->pool, "%s: Include nested too deeply", path);
-        return -1;
-    }
-    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, rd->pool) != APR_SUCCESS) {
-        if (optional)
-            return 0;
-        rd->errstr = apr_psprintf(rd->pool, "cannot read %s", path);
-        return -1;
-    }
     while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
         apr_size_t len = strlen(line);
         apr_array_header_t *words;
@@ -182,13 +276,52 @@ static int read_file(reader_t *rd, const char *path, int optional, int depth)
         logical = apr_pstrcat(rd->pool, logical ? logical : "", line, NULL);
         words = split_words(rd->pool, logical);
         logical = NULL;
-        if (words->nelts && directive(rd, words, depth) != 0) {
-            apr_file_close(f);
+        if (words->nelts && directive(rd, words, depth) != 0)
             return -1;
-        }
     }
-    apr_file_close(f);
     return 0;
+}
+
+static int unreadable(reader_t *rd, const char *path, apr_status_t rv, int optional)
+{
+    char err[120];
+
+    if (optional && APR_STATUS_IS_ENOENT(rv))
+        return 0;
+    rd->errstr = apr_psprintf(rd->pool, "cannot read %s: %s", path,
+                              apr_strerror(rv, err, sizeof(err)));
+    return -1;
+}
+
+/* A configuration file, or a directory whose every file (and subdirectory) is read. */
+static int read_path(reader_t *rd, const char *path, int optional, int depth)
+{
+    apr_array_header_t *entries;
+    apr_finfo_t fi;
+    apr_file_t *f;
+    apr_status_t rv;
+    int i, rc;
+
+    if (depth > AACTL_MAX_DEPTH) {
+        rd->errstr = apr_psprintf(rd->pool, "%s: Include nested too deeply", path);
+        return -1;
+    }
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE, rd->pool);
+    if (rv == APR_SUCCESS && fi.filetype == APR_DIR) {
+        if (!(entries = list_dir(rd, path, NULL, 0, &rv)))
+            return unreadable(rd, path, rv, 0);
+        for (i = 0; i < entries->nelts; i++)
+            if (read_path(rd, APR_ARRAY_IDX(entries, i, const char *), 0, depth + 1) != 0)
+                return -1;
+        return 0;
+    }
+    if (rv == APR_SUCCESS)
+        rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_OS_DEFAULT, rd->pool);
+    if (rv != APR_SUCCESS)
+        return unreadable(rd, path, rv, optional);
+    rc = read_file(rd, f, depth);
+    apr_file_close(f);
+    return rc;
 }
 
 /* Settings of a vhost fall back to the main server's, as httpd merges them. */
@@ -203,46 +336,161 @@ static void take(aactl_conf_t *conf, const scope_t *scope, const scope_t *main)
                                                             : main->absolute_lifetime;
 }
 
+/* "https://WWW.example.com:443" -> "www.example.com" and "443" (NULL without a port). */
+static void split_host(apr_pool_t *pool, const char *text, char **host, const char **port)
+{
+    const char *scheme = strstr(text, "://");
+    const char *colon;
+
+    if (scheme)
+        text = scheme + 3;
+    *host = apr_pstrdup(pool, text);
+    *port = NULL;
+    /* "[::1]:443" has its port after the bracket; a bare "::1" has none. */
+    colon = **host == '[' ? strstr(*host, "]:") : strchr(*host, ':');
+    if (colon && **host == '[')
+        colon++;
+    else if (colon && strchr(colon + 1, ':'))
+        colon = NULL;
+    if (colon) {
+        *port = colon + 1;
+        (*host)[colon - *host] = '\0';
+    }
+}
+
+/*
+ * Names compare without case. A port in want must equal have's port or,
+ * when have gives none (a ServerName without one), a port of the block's
+ * addresses (ports is NULL for an address itself).
+ */
+static int host_matches(apr_pool_t *pool, const char *have, const char *want,
+                        const apr_array_header_t *ports)
+{
+    const char *have_port, *want_port, *port;
+    char *have_host, *want_host;
+    int i;
+
+    split_host(pool, have, &have_host, &have_port);
+    split_host(pool, want, &want_host, &want_port);
+    if (strcasecmp(have_host, want_host) != 0)
+        return 0;
+    if (!want_port || (have_port && strcmp(have_port, want_port) == 0))
+        return 1;
+    if (have_port || !ports)
+        return !have_port;
+    for (i = 0; i < ports->nelts; i++) {
+        split_host(pool, APR_ARRAY_IDX(ports, i, const char *), &have_host, &port);
+        if (!port || strcmp(port, want_port) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int vhost_matches(apr_pool_t *pool, const vhost_t *vh, const char *want)
+{
+    int i;
+
+    if (vh->server_name && host_matches(pool, vh->server_name, want, vh->addresses))
+        return 1;
+    for (i = 0; i < vh->aliases->nelts; i++)
+        if (host_matches(pool, APR_ARRAY_IDX(vh->aliases, i, const char *), want,
+                         vh->addresses))
+            return 1;
+    for (i = 0; i < vh->addresses->nelts; i++)
+        if (host_matches(pool, APR_ARRAY_IDX(vh->addresses, i, const char *), want, NULL))
+            return 1;
+    return 0;
+}
+
+static int configures_module(const vhost_t *vh)
+{
+    return vh->scope.has_issuer || vh->scope.driver;
+}
+
+/* How messages call a block: its ServerName, else its addresses. */
+static const char *vhost_label(apr_pool_t *pool, const vhost_t *vh)
+{
+    return vh->server_name ? vh->server_name : apr_array_pstrcat(pool, vh->addresses, ' ');
+}
+
+static const char *labels(apr_pool_t *pool, const apr_array_header_t *vhosts)
+{
+    const char *text = "";
+    int i;
+
+    for (i = 0; i < vhosts->nelts; i++)
+        text = apr_pstrcat(pool, text, i ? ", " : "",
+                           vhost_label(pool, APR_ARRAY_IDX(vhosts, i, const vhost_t *)), NULL);
+    return text;
+}
+
+/*
+ * The block aactl takes its settings from: the one --vhost names or, when
+ * it names several, the one of them that configures the module; without
+ * --vhost, the only block that configures the module. *found stays NULL
+ * for the main server.
+ */
+static int choose_vhost(reader_t *rd, const char *want, const vhost_t **found,
+                        const char **errstr)
+{
+    apr_array_header_t *named = apr_array_make(rd->pool, 2, sizeof(vhost_t *));
+    apr_array_header_t *configured = apr_array_make(rd->pool, 2, sizeof(vhost_t *));
+    int i;
+
+    *found = NULL;
+    for (i = 0; i < rd->vhosts->nelts; i++) {
+        vhost_t *vh = APR_ARRAY_IDX(rd->vhosts, i, vhost_t *);
+
+        if (want && !vhost_matches(rd->pool, vh, want))
+            continue;
+        APR_ARRAY_PUSH(named, vhost_t *) = vh;
+        if (configures_module(vh))
+            APR_ARRAY_PUSH(configured, vhost_t *) = vh;
+    }
+    if (want && named->nelts == 0) {
+        *errstr = apr_psprintf(rd->pool, "no <VirtualHost> has the name or address %s", want);
+        return AACTL_USAGE;
+    }
+    if (want && named->nelts == 1)
+        *found = APR_ARRAY_IDX(named, 0, vhost_t *);
+    else if (configured->nelts == 1)
+        *found = APR_ARRAY_IDX(configured, 0, vhost_t *);
+    else if (configured->nelts > 1 || want) {
+        *errstr = apr_psprintf(rd->pool, "several <VirtualHost> blocks %s%s (%s); choose one "
+                               "with --vhost NAME:PORT or its address",
+                               want ? "match " : "configure the module", want ? want : "",
+                               labels(rd->pool, configured->nelts ? configured : named));
+        return AACTL_USAGE;
+    }
+    return AACTL_OK;
+}
+
 int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl_conf_t *conf,
                     const char **errstr)
 {
+    const vhost_t *found;
     reader_t rd;
-    int i, found = -1, candidates = 0;
+    int rc;
 
     memset(&rd, 0, sizeof(rd));
     rd.pool = pool;
     rd.server_root = "/etc/apache2";
     rd.main.session_ttl = rd.main.max_lifetime = rd.main.absolute_lifetime = -1;
-    rd.vhosts = apr_array_make(pool, 4, sizeof(scope_t *));
-    rd.names = apr_array_make(pool, 4, sizeof(const char *));
+    rd.vhosts = apr_array_make(pool, 4, sizeof(vhost_t *));
     rd.current = &rd.main;
-    if (read_file(&rd, path, 0, 0) != 0) {
+    if (read_path(&rd, path, 0, 0) != 0) {
         *errstr = rd.errstr;
         return AACTL_USAGE;
     }
-
-    for (i = 0; i < rd.vhosts->nelts; i++) {
-        const scope_t *s = APR_ARRAY_IDX(rd.vhosts, i, scope_t *);
-        const char *name = APR_ARRAY_IDX(rd.names, i, const char *);
-
-        if (vhost ? strcmp(name, vhost) == 0 : (s->has_issuer || s->driver)) {
-            found = i;
-            candidates++;
-        }
-    }
-    if (vhost && found < 0) {
-        *errstr = apr_psprintf(pool, "no <VirtualHost> named %s in %s", vhost, path);
-        return AACTL_USAGE;
-    }
-    if (!vhost && candidates > 1) {
-        *errstr = "several <VirtualHost> blocks configure the module; choose one with --vhost";
-        return AACTL_USAGE;
-    }
+    if ((rc = choose_vhost(&rd, vhost, &found, errstr)) != AACTL_OK)
+        return rc;
     conf->path = path;
-    conf->vhost = found >= 0 ? APR_ARRAY_IDX(rd.names, found, const char *) : NULL;
-    take(conf, found >= 0 ? APR_ARRAY_IDX(rd.vhosts, found, scope_t *) : &rd.main, &rd.main);
+    conf->vhost = found ? vhost_label(pool, found) : NULL;
+    take(conf, found ? &found->scope : &rd.main, &rd.main);
     if (!conf->driver || !conf->params) {
-        *errstr = apr_psprintf(pool, "%s sets no DBDriver/DBDParams for the module", path);
+        *errstr = apr_psprintf(pool, "%s sets no DBDriver/DBDParams for the module%s%s%s",
+                               path, found ? " (neither in <VirtualHost> " : "",
+                               found ? conf->vhost : "", found ? " nor outside)" : "");
         return AACTL_USAGE;
     }
     return AACTL_OK;

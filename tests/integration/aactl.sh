@@ -158,7 +158,75 @@ else
 fi
 printf '%s\n' "DBDriver sqlite3" "DBDParams $DIR/empty.sqlite" >"$DIR/empty.conf"
 run "$AACTL" -c "$DIR/empty.conf" agents list
+expect_eq "a SQLite database that does not exist exits 5" 5 "$RC"
+[ ! -e "$DIR/empty.sqlite" ] && pass "and is not created" || fail "and is not created"
+: >"$DIR/empty.sqlite"
+run "$AACTL" -c "$DIR/empty.conf" agents list
 expect_eq "a database without the schema exits 5" 5 "$RC"
+run "$AACTL" -c "$DIR/empty.conf" --json schema version
+expect_eq "schema version without the schema exits 5" 5 "$RC"
+expect_eq "and --json says so" missing "$(jq -r .status <<<"$OUT")"
+run "$AACTL" -c "$DIR/bad.conf" schema create
+expect_eq "schema create where no database can be: exit 5" 5 "$RC"
+grep -q "unable to open" "$AA_TMP/stderr" && pass "with the driver's reason" ||
+    fail "with the driver's reason" "$(cat "$AA_TMP/stderr")"
+if [ "$DRIVER" != sqlite3 ]; then
+    # The server's own refusal, without the password that was refused.
+    printf '%s\n' "$AA_DB_CONF" | sed -E 's/(pass(word)?=)[^ "]*/\1wr0ngPW42/' >"$DIR/badpw.conf"
+    run "$AACTL" -c "$DIR/badpw.conf" agents list
+    expect_eq "a refused password exits 5" 5 "$RC"
+    if grep -qiE "authentication failed|access denied" "$AA_TMP/stderr" &&
+        ! grep -q wr0ngPW42 "$AA_TMP/stderr"; then
+        pass "the driver's reason is printed, the password is not"
+    else
+        fail "the driver's reason is printed, the password is not" "$(cat "$AA_TMP/stderr")"
+    fi
+fi
+
+# --- reading the httpd configuration ---------------------------------------------
+mkdir -p "$DIR/sites/a" "$DIR/sites/b" "$DIR/empty.d"
+printf 'ServerRoot "%s"\nInclude conf.d\n' "$DIR" >"$DIR/incdir.conf"
+run "$AACTL" -c "$DIR/incdir.conf" schema check
+expect_eq "Include DIR reads every file in it" 0 "$RC"
+printf '%s\n' "$AA_DB_CONF" >"$DIR/sites/b/db.conf"
+printf '# nothing here\n' >"$DIR/sites/a/db.conf"
+printf 'ServerRoot "%s"\nInclude sites/*/db.conf\n' "$DIR" >"$DIR/incglob.conf"
+run "$AACTL" -c "$DIR/incglob.conf" schema check
+expect_eq "a wildcard in a directory part of Include" 0 "$RC"
+printf 'ServerRoot "%s"\nInclude empty.d/*.conf\nInclude conf.d\n' "$DIR" >"$DIR/incnone.conf"
+run "$AACTL" -c "$DIR/incnone.conf" schema check
+expect_eq "an Include that matches nothing is an error, as in httpd" 2 "$RC"
+grep -q "No matches for the wildcard '\*.conf'" "$AA_TMP/stderr" && pass "and says so" ||
+    fail "and says so" "$(cat "$AA_TMP/stderr")"
+printf '%s\n' "ServerRoot $DIR" "IncludeOptional empty.d/*.conf" \
+    "IncludeOptional nope/*.conf" "Include conf.d" >"$DIR/incopt.conf"
+run "$AACTL" -c "$DIR/incopt.conf" schema check
+expect_eq "IncludeOptional may match nothing" 0 "$RC"
+cat >"$DIR/vhosts.conf" <<CONF
+<VirtualHost *:80>
+    ServerName www.example.com
+</VirtualHost>
+<VirtualHost 192.0.2.7:443 [2001:db8::1]:443>
+    ServerName https://WWW.Example.com:443
+    ServerAlias api.example.com
+    AgentAuthIssuer https://www.example.com
+$AA_DB_CONF
+</VirtualHost>
+<VirtualHost *:8443>
+    ServerName other.example.com
+    AgentAuthIssuer https://other.example.com
+    DBDriver sqlite3
+    DBDParams $DIR/other.sqlite
+</VirtualHost>
+CONF
+run "$AACTL" -c "$DIR/vhosts.conf" schema check
+expect_eq "two vhosts configure the module: --vhost is needed" 2 "$RC"
+for v in www.example.com:443 WWW.EXAMPLE.COM api.example.com 192.0.2.7 "[2001:db8::1]:443"; do
+    run "$AACTL" -c "$DIR/vhosts.conf" --vhost "$v" schema check
+    expect_eq "--vhost $v finds the block by name, alias or address" 0 "$RC"
+done
+run "$AACTL" -c "$DIR/vhosts.conf" --vhost www.example.com:8080 schema check
+expect_eq "--vhost with a port no block has: usage error" 2 "$RC"
 
 # --- a host, agents, approvals ---------------------------------------------------
 hjwt() { "$AAJWT" sign "$1" host+jwt "$(jq -cn --arg iss "$("$AAJWT" thumbprint "$1")" \
