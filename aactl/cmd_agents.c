@@ -38,7 +38,7 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
-static aa_json_t *grant_json(aactl_ctx_t *ctx, const aa_grant_t *g)
+aa_json_t *aactl_grant_json(aactl_ctx_t *ctx, const aa_grant_t *g)
 {
     aa_json_t *obj = aa_json_object(ctx->pool), *constraints = NULL;
     const char *err;
@@ -81,7 +81,7 @@ aa_json_t *aactl_agent_json(aactl_ctx_t *ctx, const aa_agent_t *a, int with_gran
 
         if (aa_store_grant_list(ctx->pool, &ctx->db, a->id, &grants, &errstr) == APR_SUCCESS)
             for (i = 0; i < grants->nelts; i++)
-                aa_json_append(list, grant_json(ctx, APR_ARRAY_IDX(grants, i, aa_grant_t *)));
+                aa_json_append(list, aactl_grant_json(ctx, APR_ARRAY_IDX(grants, i, aa_grant_t *)));
         aa_json_set(obj, "grants", list);
     }
     return obj;
@@ -156,24 +156,39 @@ static aactl_opt_t *filter_opts(void)
     return opts;
 }
 
-static int read_filter(aactl_ctx_t *ctx, aactl_opt_t *opts, agent_filter_t *f, int *any)
+static int read_filter(aactl_ctx_t *ctx, const char *cmd, aactl_opt_t *opts,
+                       agent_filter_t *f, int *any)
 {
+    static const char *const statuses[] = { AA_ST_PENDING, AA_ST_ACTIVE, AA_ST_EXPIRED,
+                                            AA_ST_REVOKED, AA_ST_REJECTED, AA_ST_CLAIMED,
+                                            NULL };
+    static const char *const modes[] = { AA_MODE_DELEGATED, AA_MODE_AUTONOMOUS, NULL };
+    int rc;
+
+    if ((rc = aactl_opt_oneof(ctx, cmd, opts, "--status", statuses)) != AACTL_OK
+        || (rc = aactl_opt_oneof(ctx, cmd, opts, "--mode", modes)) != AACTL_OK)
+        return rc;
     f->status = aactl_opt(opts, "--status")->value;
     f->host = aactl_opt(opts, "--host")->value;
     f->user = aactl_opt(opts, "--user")->value;
     f->mode = aactl_opt(opts, "--mode")->value;
     f->capability = aactl_opt(opts, "--capability")->value;
     f->idle = -1;
-    if (aactl_opt(opts, "--idle")->set && aactl_duration(aactl_opt(opts, "--idle")->value,
-                                                         &f->idle) != 0) {
-        ctx->errstr = "--idle takes a duration such as 3600, 90m, 24h or 7d";
-        return AACTL_USAGE;
-    }
+    if ((rc = aactl_opt_duration(ctx, cmd, opts, "--idle", &f->idle)) != AACTL_OK)
+        return rc;
     *any = f->status || f->host || f->user || f->mode || f->capability || f->idle >= 0;
     return AACTL_OK;
 }
 
-static int select_agents(aactl_ctx_t *ctx, const agent_filter_t *f, apr_array_header_t **out)
+/* Agents a revocation still changes; a filter revocation selects only these. */
+static int revocable(const aa_agent_t *a)
+{
+    return strcmp(a->status, AA_ST_REVOKED) != 0 && strcmp(a->status, AA_ST_REJECTED) != 0
+           && strcmp(a->status, AA_ST_CLAIMED) != 0;
+}
+
+static int select_agents(aactl_ctx_t *ctx, const agent_filter_t *f, int only_revocable,
+                         apr_array_header_t **out)
 {
     apr_array_header_t *agents;
     const char *errstr = NULL;
@@ -186,7 +201,7 @@ static int select_agents(aactl_ctx_t *ctx, const agent_filter_t *f, apr_array_he
     for (i = 0; i < agents->nelts; i++) {
         aa_agent_t *a = APR_ARRAY_IDX(agents, i, aa_agent_t *);
 
-        if (matches(ctx, a, f, now))
+        if ((!only_revocable || revocable(a)) && matches(ctx, a, f, now))
             APR_ARRAY_PUSH(*out, aa_agent_t *) = a;
     }
     return AACTL_OK;
@@ -205,8 +220,13 @@ int aactl_agents_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
     int i, npos, any, rc;
 
     if ((rc = aactl_parse(ctx, "agents list", argc, argv, opts, pos, 0, &npos)) != AACTL_OK
-        || (rc = read_filter(ctx, opts, &f, &any)) != AACTL_OK
-        || (rc = select_agents(ctx, &f, &agents)) != AACTL_OK)
+        || (rc = read_filter(ctx, "agents list", opts, &f, &any)) != AACTL_OK)
+        return rc;
+    if (aactl_opt(opts, "--yes")->set) {
+        ctx->errstr = "agents list: --yes belongs to agents revoke";
+        return AACTL_USAGE;
+    }
+    if ((rc = select_agents(ctx, &f, 0, &agents)) != AACTL_OK)
         return rc;
     rows = apr_array_make(ctx->pool, agents->nelts + 1, sizeof(const char **));
     for (i = 0; i < agents->nelts; i++) {
@@ -273,58 +293,103 @@ static int confirm(aactl_ctx_t *ctx, int count)
     return 1;
 }
 
+static void print_revoked(aactl_ctx_t *ctx, aa_json_t *list)
+{
+    aa_json_t *doc = aa_json_object(ctx->pool);
+
+    aa_json_set(doc, "revoked", list);
+    aa_json_set_int(ctx->pool, doc, "count", (apr_int64_t)aa_json_len(list));
+    aactl_print_json(ctx, doc);
+}
+
+static void revoked_one(aactl_ctx_t *ctx, aa_json_t *list, const char *id)
+{
+    aa_json_append_str(ctx->pool, list, id);
+    if (!ctx->json)
+        printf("agent %s revoked\n", id);
+}
+
+/* Named agents: each must be revocable; the exit code is that of the last failure. */
+static int revoke_ids(aactl_ctx_t *ctx, const char *const *ids, int n)
+{
+    aa_json_t *list = aa_json_array(ctx->pool);
+    const char *errstr = NULL;
+    int i, last = AACTL_OK;
+
+    for (i = 0; i < n; i++) {
+        apr_status_t rv = aa_ops_agent_revoke(ctx->pool, &ctx->db, ids[i], aa_now(), &errstr);
+
+        if (rv == APR_SUCCESS) {
+            revoked_one(ctx, list, ids[i]);
+            continue;
+        }
+        last = aactl_exit_for(ctx, rv, apr_psprintf(ctx->pool, "%s: %s", ids[i], errstr));
+        if (n > 1)
+            fprintf(stderr, "aactl: %s\n", ctx->errstr);
+    }
+    if (ctx->json)
+        print_revoked(ctx, list);
+    if (n > 1 && last != AACTL_OK)
+        ctx->errstr = NULL; /* each failure was reported above */
+    return last;
+}
+
+/*
+ * Agents a filter selects. One that another process revoked or deleted
+ * between the selection and its turn is left out, not an error.
+ */
+static int revoke_selected(aactl_ctx_t *ctx, const agent_filter_t *f, int yes)
+{
+    aa_json_t *list = aa_json_array(ctx->pool);
+    apr_array_header_t *agents;
+    const char *errstr = NULL;
+    int i, rc;
+
+    if ((rc = select_agents(ctx, f, 1, &agents)) != AACTL_OK)
+        return rc;
+    if (agents->nelts == 0 && !ctx->json)
+        printf("no agents matched\n");
+    if (agents->nelts > 0 && !yes && !confirm(ctx, agents->nelts))
+        return AACTL_USAGE;
+    for (i = 0; i < agents->nelts && rc == AACTL_OK; i++) {
+        const char *id = APR_ARRAY_IDX(agents, i, aa_agent_t *)->id;
+        apr_status_t rv = aa_ops_agent_revoke(ctx->pool, &ctx->db, id, aa_now(), &errstr);
+
+        if (rv == APR_SUCCESS)
+            revoked_one(ctx, list, id);
+        else if (rv == AA_ECONFLICT || rv == APR_NOTFOUND)
+            fprintf(stderr, "aactl: agent %s changed meanwhile (%s); left as it is\n", id,
+                    errstr);
+        else
+            rc = aactl_exit_for(ctx, rv, apr_psprintf(ctx->pool, "%s: %s", id, errstr));
+    }
+    if (ctx->json)
+        print_revoked(ctx, list);
+    return rc;
+}
+
 int aactl_agents_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
     aactl_opt_t *opts = filter_opts();
-    apr_array_header_t *agents;
-    aa_json_t *list = aa_json_array(ctx->pool);
-    const char *pos[64], *errstr = NULL;
+    const char **ids = apr_palloc(ctx->pool, sizeof(char *) * (argc + 1));
     agent_filter_t f;
-    int i, npos, any, rc, revoked = 0, last = AACTL_OK;
+    int nids, any, rc;
 
-    if ((rc = aactl_parse(ctx, "agents revoke", argc, argv, opts, pos, 64, &npos)) != AACTL_OK
-        || (rc = read_filter(ctx, opts, &f, &any)) != AACTL_OK)
+    if ((rc = aactl_parse(ctx, "agents revoke", argc, argv, opts, ids, argc, &nids))
+            != AACTL_OK
+        || (rc = read_filter(ctx, "agents revoke", opts, &f, &any)) != AACTL_OK)
         return rc;
-    if (npos == 0 && !any) {
+    if (nids > 0 && any) {
+        ctx->errstr = "agents revoke: name agents or select them with filters, not both";
+        return AACTL_USAGE;
+    }
+    if (nids == 0 && !any) {
         ctx->errstr = "agents revoke: name agents, or select them with a filter";
         return AACTL_USAGE;
     }
-    if (npos == 0) {
-        if ((rc = select_agents(ctx, &f, &agents)) != AACTL_OK)
-            return rc;
-        if (!aactl_opt(opts, "--yes")->set && !confirm(ctx, agents->nelts))
-            return AACTL_USAGE;
-        for (i = 0; i < agents->nelts; i++)
-            pos[npos < 64 ? npos++ : 0] = APR_ARRAY_IDX(agents, i, aa_agent_t *)->id;
-        if (agents->nelts > 64) {
-            ctx->errstr = "agents revoke: a filter may select at most 64 agents per run";
-            return AACTL_USAGE;
-        }
-    }
-    for (i = 0; i < npos; i++) {
-        apr_status_t rv = aa_ops_agent_revoke(ctx->pool, &ctx->db, pos[i], aa_now(), &errstr);
-
-        if (rv == APR_SUCCESS) {
-            revoked++;
-            aa_json_append_str(ctx->pool, list, pos[i]);
-            if (!ctx->json)
-                printf("agent %s revoked\n", pos[i]);
-            continue;
-        }
-        last = aactl_exit_for(ctx, rv, apr_psprintf(ctx->pool, "%s: %s", pos[i], errstr));
-        if (npos > 1)
-            fprintf(stderr, "aactl: %s\n", ctx->errstr);
-    }
-    if (ctx->json) {
-        aa_json_t *doc = aa_json_object(ctx->pool);
-
-        aa_json_set(doc, "revoked", list);
-        aa_json_set_int(ctx->pool, doc, "count", revoked);
-        aactl_print_json(ctx, doc);
-    }
-    if (npos > 1 && last != AACTL_OK)
-        ctx->errstr = NULL; /* each failure was reported above */
-    return last;
+    if (nids > 0)
+        return revoke_ids(ctx, ids, nids);
+    return revoke_selected(ctx, &f, aactl_opt(opts, "--yes")->set);
 }
 
 int aactl_hosts_list(aactl_ctx_t *ctx, int argc, const char *const *argv)

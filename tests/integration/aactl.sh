@@ -340,6 +340,8 @@ grep -q "AGENT_ID" <<<"$OUT" && grep -q "$A1" <<<"$OUT" && pass "the table has a
     fail "the table has a header and the agent" "$OUT"
 run aactl agents revoke --status active </dev/null
 expect_eq "revoking by filter without --yes from a script is refused" 2 "$RC"
+run aactl agents revoke "$A1" --host "$HOST" --yes
+expect_eq "agent ids together with filters: usage error" 2 "$RC"
 run aactl agents revoke "$A1"
 expect_eq "agents revoke AGENT" 0 "$RC"
 run_echo "$DIR/a1.key" "$A1"
@@ -348,6 +350,9 @@ run aactl agents revoke "$A1"
 expect_eq "revoking again is a conflict (exit 4)" 4 "$RC"
 run aactl agents revoke agt_nobody
 expect_eq "revoking an unknown agent: not found (exit 3)" 3 "$RC"
+run aactl agents revoke --host NOPE --yes
+expect_eq "a filter that matches nothing is no failure" 0 "$RC"
+expect_eq "and says so" "no agents matched" "$OUT"
 
 # --- hosts: pre-register, defaults, link/unlink, revoke -------------------------------------------
 "$AAJWT" keygen >"$DIR/h2.key"
