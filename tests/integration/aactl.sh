@@ -290,8 +290,16 @@ http GET "/agent/status?agent_id=$A2" "$(hjwt "$DIR/h.key")"
 expect_json "HTTP sees the denial" '.status == "rejected"'
 
 # --- grants ---------------------------------------------------------------------------
-run aactl --json grants add "$A1" transfer_funds --constraints '{"amount":{"max":10}}' --expires 1h
+run env SUDO_USER= USER=zed "$AACTL" -c "$DIR/aactl.conf" --json grants add "$A1" transfer_funds \
+    --constraints '{"amount":{"max":10}}' --expires 1h
 expect_eq "grants add with constraints and an expiry" 0 "$RC"
+expect_json_out "grants add reports the grant; the default grantor is the approver's" \
+    '.status == "active" and .granted_by == "zed" and .constraints.amount.max == 10
+     and (.expires_at | type) == "string"'
+run aactl grants add "$A1" transfer_funds --constraints '{"amount":{"max":10}}'
+expect_eq "grants add of a grant the agent holds with the same constraints: conflict" 4 "$RC"
+run aactl grants add "$A1" ""
+expect_eq "grants add of an empty capability name: usage error" 2 "$RC"
 http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" \
     '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":5}}'
 expect_http "HTTP sees the added grant at once" 200
@@ -307,6 +315,9 @@ expect_eq "without a capabilities file aactl cannot check names" 0 "$RC"
 http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" '{"capability":"retired_capability"}'
 expect_http "a granted capability the server no longer offers was removed (§2.12)" 403 capability_not_granted
 run aactl grants add "$A1" transfer_funds
+expect_eq "the same capability without constraints is another grant" 0 "$RC"
+run aactl grants add "$A1" transfer_funds --constraints '{}'
+expect_eq "and {} are no constraints: conflict" 4 "$RC"
 http POST /capability/execute "$(ajwt "$DIR/a1.key" "$A1")" \
     '{"capability":"transfer_funds","arguments":{"from":"a","to":"b","amount":20000}}'
 expect_http "the capabilities file's constraints bind an unconstrained grant too" 403 constraint_violated
@@ -315,6 +326,8 @@ expect_eq "grants add with an unknown operator is a usage error" 2 "$RC"
 run aactl --json grants list --agent "$A1"
 expect_eq "grants list --agent --json" 0 "$RC"
 expect_json_out "grants list shows the agent's grants" '(map(.capability) | unique) == ["check_balance","echo","retired_capability","transfer_funds"]'
+expect_json_out "grants list gives constraints as an object" \
+    'map(select(.constraints != null)) | length == 1 and .[0].constraints.amount.max == 10'
 run aactl grants revoke "$A1" echo
 expect_eq "grants revoke one capability" 0 "$RC"
 run_echo "$DIR/a1.key" "$A1"
@@ -384,8 +397,9 @@ run_echo "$DIR/b1.key" "$B1"
 expect_http "HTTP sees the unlink at once" 403 agent_revoked
 run aactl hosts unlink "$H2"
 expect_eq "unlinking an unlinked host is a conflict" 4 "$RC"
-run aactl hosts link "$H2" --user erin
+run aactl --json hosts link "$H2" --user erin
 expect_eq "hosts link" 0 "$RC"
+expect_json_out "hosts link: status linked, the user apart" '.status == "linked" and .user_id == "erin"'
 run aactl hosts link "$H2" --user frank
 expect_eq "linking it to someone else is a conflict" 4 "$RC"
 "$AAJWT" keygen >"$DIR/b2.key"
@@ -481,6 +495,40 @@ if grep -q "evil?]0;pwned??2J" <<<"$OUT" && ! LC_ALL=C grep -q $'[\x1b\x07\x9b]'
 else
     fail "tables show control characters of names as ?" "$(od -c <<<"$OUT" | head -5)"
 fi
+
+# --- partial approval, revocation by filter -------------------------------------------------
+"$AAJWT" keygen >"$DIR/h4.key"
+for k in pa pb; do
+    "$AAJWT" keygen >"$DIR/$k.key"
+    register "$DIR/h4.key" "$DIR/$k.key" '{"name":"'$k'","capabilities":["echo","check_balance"]}'
+    eval "CODE_$k=\$(jbody .approval.user_code)"
+done
+run aactl --json approve "$CODE_pa" --no-trust --capabilities echo --reason "no balance"
+expect_eq "approve --capabilities" 0 "$RC"
+expect_json_out "reports what it approved and what it denied" \
+    '.grants_approved == ["echo"] and .grants_denied == ["check_balance"] and .host_user_id == null'
+run aactl approve "$CODE_pb" --no-trust --capabilities echo,echo
+expect_eq "approve --capabilities, in words" "0 1" "$RC $(grep -c '^  denied: check_balance$' <<<"$OUT")"
+
+# Host h holds revoked, rejected and live agents: the filter takes the live ones.
+LIVE=$(aactl --json agents list --host "$HOST" |
+    jq '[.[] | select(.status | IN("revoked","rejected","claimed") | not)] | length')
+run aactl agents revoke --host "$HOST" --yes
+expect_eq "revoking a host's agents, some already revoked or rejected, succeeds" 0 "$RC"
+expect_eq "each live one is revoked and printed" "$LIVE" "$(grep -c '^agent .* revoked$' <<<"$OUT")"
+grep -q "$A1" <<<"$OUT" && fail "the revoked ones are left out" "$OUT" || pass "the revoked ones are left out"
+run aactl --json agents revoke --host "$HOST" --yes
+expect_eq "again: nothing to revoke is no failure" "0 0" "$RC $(jq .count <<<"$OUT")"
+
+# A filter is not limited to a batch: 70 agents of one host.
+"$AAJWT" keygen >"$DIR/h5.key"
+for i in $(seq 1 70); do
+    "$AAJWT" keygen >"$DIR/m.key"
+    register "$DIR/h5.key" "$DIR/m.key" '{"name":"m'$i'","capabilities":["echo"]}'
+done
+H5=$("$AAJWT" thumbprint "$DIR/h5.key")
+run aactl --json agents revoke --host "$H5" --yes
+expect_eq "a filter revokes 70 agents in one run" "0 70" "$RC $(jq .count <<<"$OUT")"
 
 if grep -qE 'Segmentation fault|exit signal' "$DIR/logs/error.log"; then
     fail "no child crashed"
