@@ -12,29 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Without --user, the approver is the person at the terminal. */
-static const char *default_user(void)
-{
-    const char *who = getenv("SUDO_USER");
-
-    if (!who || !*who)
-        who = getenv("USER");
-    if (!who || !*who)
-        who = getlogin();
-    return who && *who ? who : "admin";
-}
-
-/* "a,b c" -> ["a", "b", "c"] */
-static apr_array_header_t *split_names(apr_pool_t *pool, const char *text)
-{
-    apr_array_header_t *names = apr_array_make(pool, 4, sizeof(const char *));
-    char *copy = apr_pstrdup(pool, text), *state = NULL, *tok;
-
-    for (tok = apr_strtok(copy, ", ", &state); tok; tok = apr_strtok(NULL, ", ", &state))
-        APR_ARRAY_PUSH(names, const char *) = tok;
-    return names;
-}
-
 /*
  * What the approver needs to judge a request: the agent's name and mode,
  * and for each pending grant its proposed constraints and stated reason.
@@ -92,62 +69,84 @@ static const char *pending_summary(aactl_ctx_t *ctx, aa_json_t *obj, const char 
     return *text ? text : fallback;
 }
 
+static aa_json_t *approval_json(aactl_ctx_t *ctx, const aa_approval_t *a, apr_int64_t now)
+{
+    aa_json_t *obj = aa_json_object(ctx->pool), *caps = NULL;
+    const char *err;
+
+    aa_json_set_str(ctx->pool, obj, "device_code", a->id);
+    aa_json_set_str(ctx->pool, obj, "agent_id", a->agent_id);
+    aa_json_set_str(ctx->pool, obj, "host_id", a->host_id);
+    aa_json_set_str(ctx->pool, obj, "method", a->method);
+    aa_json_set_str(ctx->pool, obj, "kind", a->kind);
+    if (*a->binding_message)
+        aa_json_set_str(ctx->pool, obj, "binding_message", a->binding_message);
+    if (aa_json_parse(ctx->pool, a->capabilities, strlen(a->capabilities), 0, &caps, &err)
+        == APR_SUCCESS)
+        aa_json_set(obj, "capabilities", caps);
+    add_request_details(ctx, a, obj);
+    aa_json_set_str(ctx->pool, obj, "created_at", aa_iso8601(ctx->pool, a->created_at));
+    aa_json_set_str(ctx->pool, obj, "expires_at", aa_iso8601(ctx->pool, a->expires_at));
+    aa_json_set_int(ctx->pool, obj, "age_seconds", now - a->created_at);
+    return obj;
+}
+
+/* Names are chosen by clients: long ones are cut so that the table stays readable. */
+static const char *cell(apr_pool_t *pool, const char *text, apr_size_t max)
+{
+    if (!text || !*text)
+        return "-";
+    if (strlen(text) <= max)
+        return text;
+    return apr_pstrcat(pool, apr_pstrndup(pool, text, max - 3), "...", NULL);
+}
+
 int aactl_approvals_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
-    static const char *const headers[] = { "REQUEST", "AGENT", "HOST", "KIND",
+    /* The host's id is 43 characters: it is in --json and approvals show. */
+    static const char *const headers[] = { "REQUEST", "AGENT", "NAME", "MODE", "KIND",
                                            "CAPABILITIES", "AGE", "EXPIRES_IN" };
+    aactl_opt_t opts[] = { { NULL, 0, NULL, 0 } };
     apr_array_header_t *approvals, *rows;
-    const char *errstr = NULL;
+    const char *errstr = NULL, *pos[1];
     apr_int64_t now = aa_now();
     aa_json_t *list = aa_json_array(ctx->pool);
-    int i;
+    int i, rc, npos;
 
-    (void)argc;
-    (void)argv;
+    if ((rc = aactl_parse(ctx, "approvals list", argc, argv, opts, pos, 0, &npos)) != AACTL_OK)
+        return rc;
     if (aa_store_approval_list_pending(ctx->pool, &ctx->db, &approvals, &errstr)
-        != APR_SUCCESS) {
-        ctx->errstr = errstr;
-        return AACTL_DB_UNAVAILABLE;
-    }
+        != APR_SUCCESS)
+        return aactl_exit_for(ctx, APR_EGENERAL, errstr);
+    /* The store lists them oldest first: the longest waiting come first. */
     rows = apr_array_make(ctx->pool, approvals->nelts + 1, sizeof(const char **));
     for (i = 0; i < approvals->nelts; i++) {
         const aa_approval_t *a = APR_ARRAY_IDX(approvals, i, const aa_approval_t *);
-        const char **row = apr_palloc(ctx->pool, sizeof(char *) * 7);
-        aa_json_t *obj = aa_json_object(ctx->pool), *caps = NULL;
-        const char *err;
+        const char **row = apr_palloc(ctx->pool, sizeof(char *) * 8);
+        const char *name = NULL, *mode = NULL;
+        aa_json_t *obj;
 
         if (a->expires_at <= now)
             continue;
-        aa_json_set_str(ctx->pool, obj, "device_code", a->id);
-        aa_json_set_str(ctx->pool, obj, "agent_id", a->agent_id);
-        aa_json_set_str(ctx->pool, obj, "host_id", a->host_id);
-        aa_json_set_str(ctx->pool, obj, "method", a->method);
-        aa_json_set_str(ctx->pool, obj, "kind", a->kind);
-        if (*a->binding_message)
-            aa_json_set_str(ctx->pool, obj, "binding_message", a->binding_message);
-        if (aa_json_parse(ctx->pool, a->capabilities, strlen(a->capabilities), 0, &caps, &err)
-            == APR_SUCCESS)
-            aa_json_set(obj, "capabilities", caps);
-        add_request_details(ctx, a, obj);
-        aa_json_set_str(ctx->pool, obj, "created_at", aa_iso8601(ctx->pool, a->created_at));
-        aa_json_set_str(ctx->pool, obj, "expires_at", aa_iso8601(ctx->pool, a->expires_at));
-        aa_json_set_int(ctx->pool, obj, "age_seconds", now - a->created_at);
+        obj = approval_json(ctx, a, now);
         aa_json_append(list, obj);
-
+        aa_json_get_str(obj, "agent_name", &name);
+        aa_json_get_str(obj, "mode", &mode);
         row[0] = a->id;
         row[1] = a->agent_id;
-        row[2] = a->host_id;
-        row[3] = strcmp(a->method, AA_METHOD_CIBA) == 0
+        row[2] = cell(ctx->pool, name, 24);
+        row[3] = cell(ctx->pool, mode, 16);
+        row[4] = strcmp(a->method, AA_METHOD_CIBA) == 0
                      ? apr_pstrcat(ctx->pool, a->kind, "/ciba", NULL) : a->kind;
-        row[4] = pending_summary(ctx, obj, a->capabilities);
-        row[5] = aactl_age(ctx->pool, a->created_at, now);
-        row[6] = apr_psprintf(ctx->pool, "%ds", (int)(a->expires_at - now));
+        row[5] = pending_summary(ctx, obj, a->capabilities);
+        row[6] = aactl_age(ctx->pool, a->created_at, now);
+        row[7] = aactl_age(ctx->pool, now, a->expires_at);
         APR_ARRAY_PUSH(rows, const char **) = row;
     }
     if (ctx->json)
         aactl_print_json(ctx, list);
     else
-        aactl_print_table(ctx, headers, 7, rows);
+        aactl_print_table(ctx, headers, 8, rows);
     return AACTL_OK;
 }
 
@@ -161,9 +160,67 @@ static int status_to_exit(aactl_ctx_t *ctx, apr_status_t rv, const char *errstr)
     return AACTL_DB_UNAVAILABLE;
 }
 
-static void report(aactl_ctx_t *ctx, const char *verb, const aa_resolution_t *res,
-                   const char *user)
+/* The ids of the agent's pending grants, before a decision changes them. */
+static apr_hash_t *pending_before(aactl_ctx_t *ctx, const char *typed)
 {
+    apr_hash_t *ids = apr_hash_make(ctx->pool);
+    apr_array_header_t *grants;
+    aa_approval_t *a;
+    const char *errstr = NULL;
+    int i;
+
+    if (aa_ops_approval_lookup(ctx->pool, &ctx->db, typed, &a, &errstr) != APR_SUCCESS
+        || aa_store_grant_list(ctx->pool, &ctx->db, a->agent_id, &grants, &errstr)
+               != APR_SUCCESS)
+        return ids;
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        if (strcmp(g->status, AA_ST_PENDING) == 0)
+            apr_hash_set(ids, g->id, APR_HASH_KEY_STRING, g);
+    }
+    return ids;
+}
+
+/* Capabilities of the grants that were pending and now have status. */
+static aa_json_t *decided(aactl_ctx_t *ctx, const aa_resolution_t *res, apr_hash_t *before,
+                          const char *status)
+{
+    aa_json_t *names = aa_json_array(ctx->pool);
+    apr_array_header_t *grants;
+    const char *errstr = NULL;
+    int i;
+
+    if (aa_store_grant_list(ctx->pool, &ctx->db, res->agent->id, &grants, &errstr)
+        != APR_SUCCESS)
+        return names;
+    for (i = 0; i < grants->nelts; i++) {
+        const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
+
+        if (apr_hash_get(before, g->id, APR_HASH_KEY_STRING) && strcmp(g->status, status) == 0)
+            aa_json_append_str(ctx->pool, names, g->capability);
+    }
+    return names;
+}
+
+/* "echo, check_balance" for people; "none" for an empty list. */
+static const char *names_text(aactl_ctx_t *ctx, const aa_json_t *names)
+{
+    const char *text = "";
+    apr_size_t i;
+
+    for (i = 0; i < aa_json_len(names); i++)
+        text = apr_pstrcat(ctx->pool, text, i ? ", " : "", aa_json_str(aa_json_at(names, i)),
+                           NULL);
+    return *text ? text : "none";
+}
+
+static void report(aactl_ctx_t *ctx, const char *verb, const aa_resolution_t *res,
+                   const char *user, apr_hash_t *before)
+{
+    aa_json_t *approved = decided(ctx, res, before, AA_ST_ACTIVE);
+    aa_json_t *denied = decided(ctx, res, before, AA_ST_DENIED);
+
     if (ctx->json) {
         aa_json_t *doc = aa_json_object(ctx->pool);
 
@@ -173,93 +230,90 @@ static void report(aactl_ctx_t *ctx, const char *verb, const aa_resolution_t *re
         aa_json_set_str(ctx->pool, doc, "agent_status", res->agent->status);
         aa_json_set_str(ctx->pool, doc, "host_id", res->host->id);
         aa_json_set_str(ctx->pool, doc, "host_status", res->host->status);
-        aa_json_set_str(ctx->pool, doc, "host_user_id", res->host->user_id);
+        aa_json_set(doc, "host_user_id",
+                    aa_json_string(ctx->pool, *res->host->user_id ? res->host->user_id : NULL));
         aa_json_set_str(ctx->pool, doc, "by", user);
         aa_json_set_int(ctx->pool, doc, "grants_changed", res->grants_changed);
+        aa_json_set(doc, "grants_approved", approved);
+        aa_json_set(doc, "grants_denied", denied);
         aactl_print_json(ctx, doc);
         return;
     }
-    printf("%s %s: agent %s is now %s, %d grant(s) %s; host %s is %s%s%s\n", verb,
-           res->approval->id, res->agent->id, res->agent->status, res->grants_changed, verb,
-           res->host->id, res->host->status, *res->host->user_id ? ", linked to " : "",
-           res->host->user_id);
+    printf("%s %s: agent %s is now %s; host %s is %s%s%s\n", verb, res->approval->id,
+           res->agent->id, res->agent->status, res->host->id, res->host->status,
+           *res->host->user_id ? ", linked to " : "", res->host->user_id);
+    if (aa_json_len(approved))
+        printf("  approved: %s\n", names_text(ctx, approved));
+    if (aa_json_len(denied))
+        printf("  denied: %s\n", names_text(ctx, denied));
 }
 
 int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *code = NULL, *user = NULL, *errstr = NULL, *reason = NULL;
+    aactl_opt_t opts[] = { { "--user", 1, NULL, 0 },         { "--trust", 0, NULL, 0 },
+                           { "--no-trust", 0, NULL, 0 },     { "--capabilities", 1, NULL, 0 },
+                           { "--reason", 1, NULL, 0 },       { NULL, 0, NULL, 0 } };
+    const char *pos[1], *user, *errstr = NULL;
     apr_array_header_t *only = NULL;
+    apr_hash_t *before;
     aa_lifetimes_t lt;
     aa_resolution_t res;
     apr_status_t rv;
-    int i, trust = AA_TRUST_DEFAULT;
+    int rc, npos, trust = AA_TRUST_DEFAULT;
 
-    for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
-            user = argv[++i];
-        else if (strcmp(argv[i], "--trust") == 0)
-            trust = AA_TRUST_YES;
-        else if (strcmp(argv[i], "--no-trust") == 0)
-            trust = AA_TRUST_NO;
-        else if (strcmp(argv[i], "--capabilities") == 0 && i + 1 < argc)
-            only = split_names(ctx->pool, argv[++i]);
-        else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
-            reason = argv[++i];
-        else if (!code && (argv[i][0] != '-' || argv[i][1] != '-'))
-            code = argv[i];
-        else {
-            ctx->errstr = apr_psprintf(ctx->pool, "approve: unexpected argument %s", argv[i]);
-            return AACTL_USAGE;
-        }
-    }
-    if (!code) {
+    if ((rc = aactl_parse(ctx, "approve", argc, argv, opts, pos, 1, &npos)) != AACTL_OK)
+        return rc;
+    if (npos != 1) {
         ctx->errstr = "approve: which code? (a user code, or a request id from approvals list)";
         return AACTL_USAGE;
     }
-    if (only && only->nelts == 0) {
+    if (opts[1].set && opts[2].set) {
+        ctx->errstr = "approve: --trust and --no-trust contradict each other";
+        return AACTL_USAGE;
+    }
+    trust = opts[1].set ? AA_TRUST_YES : opts[2].set ? AA_TRUST_NO : trust;
+    if (opts[3].set && !(only = aactl_split_names(ctx->pool, &opts[3].value, 1))) {
         ctx->errstr = "approve: --capabilities names none; to refuse them all, use deny";
         return AACTL_USAGE;
     }
-    if (!user)
-        user = default_user();
+    if (opts[4].set && !only) {
+        ctx->errstr = "approve: --reason explains the capabilities --capabilities leaves out";
+        return AACTL_USAGE;
+    }
+    user = opts[0].set ? opts[0].value : aactl_default_user();
     aactl_lifetimes(&ctx->conf, &lt);
-    rv = aa_ops_approve_some(ctx->pool, &ctx->db, code, user, trust, only, reason, &lt,
-                             aa_now(), &res, &errstr);
+    before = pending_before(ctx, pos[0]);
+    rv = aa_ops_approve_some(ctx->pool, &ctx->db, pos[0], user, trust, only, opts[4].value,
+                             &lt, aa_now(), &res, &errstr);
     if (rv != APR_SUCCESS)
         return status_to_exit(ctx, rv, errstr);
-    report(ctx, "approved", &res, user);
+    report(ctx, "approved", &res, user, before);
     return AACTL_OK;
 }
 
 int aactl_deny(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *code = NULL, *user = NULL, *reason = "", *errstr = NULL;
+    aactl_opt_t opts[] = { { "--user", 1, NULL, 0 }, { "--reason", 1, NULL, 0 },
+                           { NULL, 0, NULL, 0 } };
+    const char *pos[1], *user, *errstr = NULL;
+    apr_hash_t *before;
     aa_resolution_t res;
     apr_status_t rv;
-    int i;
+    int rc, npos;
 
-    for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
-            user = argv[++i];
-        else if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
-            reason = argv[++i];
-        else if (!code && (argv[i][0] != '-' || argv[i][1] != '-'))
-            code = argv[i];
-        else {
-            ctx->errstr = apr_psprintf(ctx->pool, "deny: unexpected argument %s", argv[i]);
-            return AACTL_USAGE;
-        }
-    }
-    if (!code) {
-        ctx->errstr = "deny: which code?";
+    if ((rc = aactl_parse(ctx, "deny", argc, argv, opts, pos, 1, &npos)) != AACTL_OK)
+        return rc;
+    if (npos != 1) {
+        ctx->errstr = "deny: which code? (a user code, or a request id from approvals list)";
         return AACTL_USAGE;
     }
-    if (!user)
-        user = default_user();
-    rv = aa_ops_deny(ctx->pool, &ctx->db, code, user, reason, aa_now(), &res, &errstr);
+    user = opts[0].set ? opts[0].value : aactl_default_user();
+    before = pending_before(ctx, pos[0]);
+    rv = aa_ops_deny(ctx->pool, &ctx->db, pos[0], user, opts[1].set ? opts[1].value : "",
+                     aa_now(), &res, &errstr);
     if (rv != APR_SUCCESS)
         return status_to_exit(ctx, rv, errstr);
-    report(ctx, "denied", &res, user);
+    report(ctx, "denied", &res, user, before);
     return AACTL_OK;
 }
 

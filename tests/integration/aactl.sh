@@ -252,6 +252,13 @@ expect_json_out "the pending request is listed with agent, host and capabilities
 expect_json_out "each request shows its agent's name and the proposed grants" \
     '.[0].agent_name == "one" and (.[0].pending_grants | map(.capability) | sort) == ["check_balance","echo"]
      and (.[0].age_seconds | type) == "number"'
+run aactl approvals list
+if head -n 1 <<<"$OUT" | grep -qE '^REQUEST +AGENT +NAME +MODE +KIND' &&
+    grep -qE "$A1 +one +delegated" <<<"$OUT"; then
+    pass "the approvals table shows the agent's name and mode"
+else
+    fail "the approvals table shows the agent's name and mode" "$OUT"
+fi
 run aactl approvals show "$CODE1"
 expect_eq "approvals show CODE" 0 "$RC"
 expect_json_out "approvals show includes the agent" '.agent.agent_id == "'"$A1"'" and .status == "pending"'
@@ -373,6 +380,16 @@ H2=$("$AAJWT" thumbprint "$DIR/h2.key")
 "$AAJWT" jwk "$DIR/h2.key" >"$DIR/h2.jwk"
 run aactl --json hosts add --jwk-file "$DIR/h2.jwk" --user dana
 expect_eq "hosts add --jwk-file" 0 "$RC"
+expect_json_out "hosts add: one status word, the user apart" \
+    '.host_id == "'"$H2"'" and .status == "active" and .user_id == "dana"'
+run aactl hosts add --jwk-file "$DIR/nope.jwk"
+expect_eq "hosts add of a missing --jwk-file: usage error" 2 "$RC"
+grep -q "$DIR/nope.jwk: No such file" "$AA_TMP/stderr" && pass "naming the file and the reason" ||
+    fail "naming the file and the reason" "$(cat "$AA_TMP/stderr")"
+run aactl hosts add --jwk notjson
+expect_eq "hosts add --jwk notjson: usage error" 2 "$RC"
+grep -q "\-\-jwk is not a JSON object" "$AA_TMP/stderr" && pass "saying it is not JSON" ||
+    fail "saying it is not JSON" "$(cat "$AA_TMP/stderr")"
 run aactl hosts add --jwks-url "https://127.0.0.1:1/jwks.json" --kid k1
 expect_eq "hosts add never fetches a JWKS from a loopback address" 1 "$RC"
 run aactl hosts add --jwks-url "https://jwks.invalid/jwks.json"
@@ -381,6 +398,16 @@ run aactl hosts add --jwk '{"kty":"RSA"}'
 expect_eq "hosts add of a malformed key is a usage error" 2 "$RC"
 run aactl hosts defaults "$H2" echo nope
 expect_eq "hosts defaults with a capability nobody offers: not found" 3 "$RC"
+run aactl hosts defaults "$H2" ""
+expect_eq "hosts defaults with an empty name: usage error" 2 "$RC"
+run aactl hosts defaults "$H2" none echo
+expect_eq "hosts defaults: none stands alone" 2 "$RC"
+run aactl --json hosts defaults "$H2" echo,check_balance echo
+expect_eq "hosts defaults splits on commas" 0 "$RC"
+expect_json_out "and keeps each name once" \
+    '.status == "updated" and .default_capabilities == ["echo","check_balance"]'
+run aactl --json hosts defaults "$H2" --server
+expect_json_out "hosts defaults --server: null defaults" '.status == "updated" and .default_capabilities == null'
 run aactl hosts defaults "$H2" echo
 expect_eq "hosts defaults HOST echo" 0 "$RC"
 "$AAJWT" keygen >"$DIR/b1.key"
