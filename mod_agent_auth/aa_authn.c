@@ -15,6 +15,7 @@
 #include "apr_lib.h"
 #include "apr_strings.h"
 
+#include "core/aa_netfilter.h"
 #include "core/aa_time.h"
 
 APLOG_USE_MODULE(agent_auth);
@@ -198,6 +199,20 @@ static int check_replay(request_rec *r, const char *scope, const aa_jwt_t *jwt, 
         return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
     }
     return OK;
+}
+
+int aa_jwks_url_acceptable(request_rec *r, const char *url, const char *what, aa_err_e err)
+{
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
+    const char *errstr = NULL;
+    aa_net_url_t parsed;
+
+    /* Say why a URL can never be fetched, rather than "key not found". */
+    if (aa_net_check_url(r->pool, url, conf->jwks_allow_loopback == 1, &parsed, &errstr)
+        == APR_SUCCESS)
+        return 1;
+    aa_reply_error(r, err, apr_psprintf(r->pool, "%s cannot be used: %s", what, errstr));
+    return 0;
 }
 
 int aa_reply_db_error(request_rec *r, const char *errstr)
@@ -519,6 +534,8 @@ static int published_host_key(request_rec *r, const aa_jwt_t *jwt, const char *u
         log_rejection(r, jwt, "JWKS host JWT without kid");
         return aa_reply_error(r, AA_ERR_INVALID_JWT, "A JWKS host's JWT must name its kid");
     }
+    if (!aa_jwks_url_acceptable(r, url, "host_jwks_url", AA_ERR_INVALID_JWT))
+        return DONE;
     if (aa_keys_jwks_find(r, url, jwt->kid, NULL, &found) != APR_SUCCESS) {
         log_rejection(r, jwt, "kid not published at host_jwks_url");
         return aa_reply_error(r, AA_ERR_INVALID_JWT,

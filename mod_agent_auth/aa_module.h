@@ -188,6 +188,9 @@ aa_json_t *aa_parse_stored(request_rec *r, const char *text);
 int aa_parse_capability_list(request_rec *r, const aa_json_t *list,
                              apr_array_header_t **names, apr_array_header_t **constraints);
 int aa_reply_db_error(request_rec *r, const char *errstr);
+/* 1 when url may be fetched as a JWKS; else 0, the reply (err, saying why
+ * the claim called what cannot be used) already sent. */
+int aa_jwks_url_acceptable(request_rec *r, const char *url, const char *what, aa_err_e err);
 /*
  * Host JWT endpoints serve active hosts; allow adds pending hosts
  * (AA_HOST_PENDING_OK) and rejected ones (AA_HOST_REJECTED_OK, so that a

@@ -169,6 +169,9 @@ static int agent_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key,
         if (host_url && strcmp(host_url, *jwks_url) == 0)
             return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
                                   "Host and agent JWKS URLs must differ");
+        if (!aa_jwks_url_acceptable(r, *jwks_url, "agent_jwks_url",
+                                    AA_ERR_INVALID_PUBLIC_KEY))
+            return DONE;
         if (aa_keys_jwks_find(r, *jwks_url, kid, NULL, &published) != APR_SUCCESS)
             return aa_reply_error(r, AA_ERR_INVALID_PUBLIC_KEY,
                                   "agent_kid is not published at agent_jwks_url");

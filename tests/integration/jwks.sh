@@ -146,6 +146,7 @@ for url in "http://127.0.0.1:$SSLPORT/jwks/host.json" "https://169.254.169.254/l
         '{iss:$iss,aud:$aud,host_jwks_url:$u,agent_public_key:$ak}')" '{"kid":"x"}')
     http POST /agent/register "$T" '{"name":"ssrf"}'
     expect_http "a host_jwks_url of $url is never fetched" 401 invalid_jwt
+    expect_json "and the reply says why" '.message | test("host_jwks_url cannot be used: ")'
 done
 if grep -q "169.254.169.254" "$DIR/logs/access.log" 2>/dev/null; then
     fail "no request reached a forbidden address"
