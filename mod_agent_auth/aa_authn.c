@@ -663,6 +663,14 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host_out, aa_jw
                           jwt, host != NULL);
     if (status != OK)
         return status;
+    /* As for agents, activity is written at most every activity interval. */
+    if (host && aa_now() - host->last_used_at >= conf->touch_interval) {
+        host->last_used_at = aa_now();
+        if (aa_store_host_touch(r->pool, db, host->id, host->last_used_at, &errstr)
+            != APR_SUCCESS)
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00052)
+                          "could not record activity of host %s: %s", host->id, errstr);
+    }
 
     *host_out = host;
     *jwt_out = jwt;

@@ -151,6 +151,14 @@ apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
     return rv;
 }
 
+apr_status_t aa_store_host_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                 apr_int64_t now, const char **errstr)
+{
+    const char *args[] = { I64(pool, now), id };
+
+    return aa_store_exec_rows(pool, db, "aa_host_touch", 2, args, NULL, errstr);
+}
+
 apr_status_t aa_store_agent_get(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 aa_agent_t **agent, const char **errstr)
 {

@@ -56,6 +56,9 @@ apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char 
                                       apr_int64_t activated_at, apr_int64_t now,
                                       const char **errstr);
 /* Link an unlinked host; APR_NOTFOUND when it is linked already. */
+/* Record that the host signed a request now (§3.1 last_used_at). */
+apr_status_t aa_store_host_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                 apr_int64_t now, const char **errstr);
 apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
                                 const char *user_id, apr_int64_t now, const char **errstr);
 

@@ -423,6 +423,8 @@ aactl approve "$(jbody .approval.user_code)" --user carol >/dev/null
 expect_eq "approving the delegated agent" 0 $?
 aactl --json hosts show "$H15" >"$AA_TMP/h15.json"
 expect_eq "the host is now carol's" carol "$(jq -r .user_id "$AA_TMP/h15.json")"
+expect_eq "the host's last use is recorded" true \
+    "$(jq '.last_used_at != null and .last_used_at != ""' "$AA_TMP/h15.json")"
 http GET "/agent/status?agent_id=$A15" "$(hjwt "$DIR/h15.key")"
 expect_json "and its autonomous agent was claimed" '.status == "claimed"'
 http GET "/agent/status?agent_id=$A16" "$(hjwt "$DIR/h15.key")"
