@@ -395,6 +395,8 @@ int aactl_agents_revoke(aactl_ctx_t *ctx, int argc, const char *const *argv)
 int aactl_hosts_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
     static const char *const headers[] = { "HOST_ID", "NAME", "STATUS", "USER", "CREATED" };
+    static const char *const statuses[] = { AA_ST_PENDING, AA_ST_ACTIVE, AA_ST_REVOKED,
+                                            AA_ST_REJECTED, NULL };
     aactl_opt_t opts[] = { { "--status", 1, NULL, 0 }, { "--user", 1, NULL, 0 },
                            { NULL, 0, NULL, 0 } };
     apr_array_header_t *hosts, *rows;
@@ -404,7 +406,8 @@ int aactl_hosts_list(aactl_ctx_t *ctx, int argc, const char *const *argv)
     apr_int64_t now = aa_now();
     int i, rc, npos;
 
-    if ((rc = aactl_parse(ctx, "hosts list", argc, argv, opts, pos, 0, &npos)) != AACTL_OK)
+    if ((rc = aactl_parse(ctx, "hosts list", argc, argv, opts, pos, 0, &npos)) != AACTL_OK
+        || (rc = aactl_opt_oneof(ctx, "hosts list", opts, "--status", statuses)) != AACTL_OK)
         return rc;
     status = opts[0].value;
     user = opts[1].value;

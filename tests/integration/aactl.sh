@@ -146,6 +146,8 @@ run aactl agents revoke --mode robot --yes
 expect_eq "an unknown --mode is a usage error" 2 "$RC"
 run aactl grants list --status granted
 expect_eq "an unknown grant --status is a usage error" 2 "$RC"
+run aactl hosts list --status linked
+expect_eq "an unknown host --status is a usage error" 2 "$RC"
 run aactl agents list --yes
 expect_eq "agents list --yes is a usage error" 2 "$RC"
 printf '%s\n' "DBDriver sqlite3" "DBDParams $DIR/no/such/dir/x.sqlite" >"$DIR/bad.conf"
