@@ -81,7 +81,8 @@ aa_json_t *aactl_agent_json(aactl_ctx_t *ctx, const aa_agent_t *a, int with_gran
 
         if (aa_store_grant_list(ctx->pool, &ctx->db, a->id, &grants, &errstr) == APR_SUCCESS)
             for (i = 0; i < grants->nelts; i++)
-                aa_json_append(list, aactl_grant_json(ctx, APR_ARRAY_IDX(grants, i, aa_grant_t *)));
+                aa_json_append(list,
+                               aactl_grant_json(ctx, APR_ARRAY_IDX(grants, i, aa_grant_t *)));
         aa_json_set(obj, "grants", list);
     }
     return obj;

@@ -137,7 +137,7 @@ static apr_array_header_t *list_dir(reader_t *rd, const char *dir, const char *p
     return found;
 }
 
-/* Expand rest, a path relative to dir, one part at a time: "sites/ * /db.conf". */
+/* Expand rest, a path under dir, one part at a time: a directory part may be a wildcard. */
 static int include_glob(reader_t *rd, const char *dir, const char *rest, int optional,
                         int depth)
 {
