@@ -383,9 +383,13 @@ int aa_handle_host_revoke(request_rec *r)
     apr_status_t rv;
     int status, revoked = 0;
 
+    /* A key that proves itself but names no host: §5.13 host_not_found. */
+    if ((status = aa_authn_host(r, 1, &host, &jwt, NULL)) != OK)
+        return status;
+    if (!host)
+        return aa_reply_error(r, AA_ERR_HOST_NOT_FOUND, NULL);
     /* §4.5.1: a pending host may only register (and poll its status). */
-    if ((status = aa_authn_host(r, 0, &host, &jwt, NULL)) != OK
-        || (status = aa_host_usable(r, host, 0)) != OK)
+    if ((status = aa_host_usable(r, host, 0)) != OK)
         return status;
     db = aa_dbd_acquire(r);
     if (!db)

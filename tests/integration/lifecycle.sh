@@ -293,6 +293,10 @@ expect_http "its agents are revoked with it" 403 agent_revoked
 "$AAJWT" keygen >"$DIR/a5.key"
 register "$DIR/h2.key" "$DIR/a5.key" '{"name":"after"}'
 expect_http "a revoked host cannot register agents" 403 host_revoked
+"$AAJWT" keygen >"$DIR/stranger.key"
+http POST /host/revoke "$(hjwt "$DIR/stranger.key" "" \
+    "$(jq -cn --argjson k "$("$AAJWT" jwk "$DIR/stranger.key")" '{host_public_key:$k}')")" ''
+expect_http "a host the server never saw cannot revoke itself" 404 host_not_found
 
 # --- CIBA (§7.2): the host's user is known, so a client may ask for it --------
 # (host-new.key: the linked host of the first sections, after its rotation)
