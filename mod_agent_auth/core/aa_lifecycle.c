@@ -286,5 +286,9 @@ apr_status_t aa_ops_host_unlink(apr_pool_t *pool, aa_db_t *db, const char *host_
     if (rv == APR_SUCCESS)
         rv = aa_store_exec_host(pool, db, "aa_agent_revoke_delegated", host_id, now,
                                 agents_revoked, errstr);
+    /* Their open requests go too: nothing is left to approve. */
+    if (rv == APR_SUCCESS)
+        rv = aa_store_exec_host(pool, db, "aa_approval_supersede_delegated", host_id, now,
+                                NULL, errstr);
     return aa_ops_finish(pool, db, rv, errstr);
 }

@@ -141,6 +141,10 @@ const aa_sql_stmt_t aa_sql_statements[] = {
       "UPDATE aa_agents SET status = 'revoked', updated_at = %lld "
       "WHERE host_id = %s AND mode = 'delegated' "
       "AND status NOT IN ('revoked', 'rejected', 'claimed')" },
+    { "aa_approval_supersede_delegated",
+      "UPDATE aa_approvals SET status = 'superseded', resolved_at = %lld "
+      "WHERE status = 'pending' AND agent_id IN "
+      "(SELECT id FROM aa_agents WHERE host_id = %s AND mode = 'delegated')" },
     { "aa_approval_supersede_host",
       "UPDATE aa_approvals SET status = 'superseded', resolved_at = %lld "
       "WHERE host_id = %s AND status = 'pending'" },

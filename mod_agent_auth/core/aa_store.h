@@ -170,7 +170,8 @@ apr_status_t aa_store_exec_times(apr_pool_t *pool, aa_db_t *db, const char *labe
 
 /*
  * Run a statement taking (now, host_id): aa_host_unlink,
- * aa_grant_revoke_delegated, aa_agent_revoke_delegated.
+ * aa_grant_revoke_delegated, aa_agent_revoke_delegated,
+ * aa_approval_supersede_delegated.
  */
 apr_status_t aa_store_exec_host(apr_pool_t *pool, aa_db_t *db, const char *label,
                                 const char *host_id, apr_int64_t now, int *count,

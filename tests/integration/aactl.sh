@@ -419,9 +419,16 @@ B1=$(jbody .agent_id)
 run aactl --json hosts show "$H2"
 expect_eq "hosts show --json" 0 "$RC"
 expect_json_out "hosts show lists its agents" '.user_id == "dana" and .default_capabilities == ["echo"] and (.agents | map(.agent_id)) == ["'"$B1"'"]'
+"$AAJWT" keygen >"$DIR/b2.key"
+register "$DIR/h2.key" "$DIR/b2.key" '{"name":"b2","capabilities":["transfer_funds"]}'
+B2_CODE=$(jbody .approval.user_code)
 run aactl --json hosts unlink "$H2"
 expect_eq "hosts unlink revokes its delegated agents" 0 "$RC"
-expect_json_out "unlink counts them" '.agents_revoked == 1'
+expect_json_out "unlink counts them" '.agents_revoked == 2'
+run aactl approve "$B2_CODE"
+expect_eq "a pending request of an unlinked host's agent is closed" 4 "$RC"
+run aactl --json approvals list
+expect_json_out "and no longer listed" 'map(select(.agent_name == "b2")) == []'
 run_echo "$DIR/b1.key" "$B1"
 expect_http "HTTP sees the unlink at once" 403 agent_revoked
 run aactl hosts unlink "$H2"
