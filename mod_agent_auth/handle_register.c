@@ -44,6 +44,36 @@ static int optional_text(request_rec *r, const aa_json_t *body, const char *key,
 }
 
 /*
+ * A constraint on a field the capability's input schema rules out
+ * (additionalProperties false and not among its properties) could never be
+ * met, a missing field being a violation: refuse it now rather than at
+ * every execution. A schema that admits other fields admits any.
+ */
+static int constrained_fields_exist(request_rec *r, const aa_cap_t *cap,
+                                    const aa_json_t *proposed)
+{
+    aa_json_t *schema = aa_parse_stored(r, cap->input), *properties, *ignored;
+    aa_json_iter_t it;
+    const char *field;
+    int additional = 1;
+
+    if (!proposed || !schema
+        || aa_json_get_obj(schema, "properties", &properties) != APR_SUCCESS
+        || aa_json_get_bool(schema, "additionalProperties", &additional) != APR_SUCCESS
+        || additional)
+        return OK;
+    aa_json_iter_init(proposed, &it);
+    while (aa_json_iter_next(&it, &field, &ignored)) {
+        if (aa_json_get(properties, field, &ignored) != APR_SUCCESS)
+            return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                                  apr_psprintf(r->pool, "constraints of %s: %s is not an "
+                                               "input of this capability", cap->name,
+                                               ap_escape_html(r->pool, field)));
+    }
+    return OK;
+}
+
+/*
  * The effective constraints of one requested capability: what the agent
  * proposed, checked, narrowed by what the capabilities file imposes.
  */
@@ -53,6 +83,7 @@ static int effective_constraints(request_rec *r, const aa_cap_t *cap, aa_json_t 
     const char *errstr = NULL;
     aa_json_t *unknown = NULL, *merged;
     apr_status_t rv;
+    int status;
 
     if (proposed && aa_json_is(proposed, AA_JSON_NULL))
         proposed = NULL;
@@ -66,6 +97,8 @@ static int effective_constraints(request_rec *r, const aa_cap_t *cap, aa_json_t 
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
                               apr_psprintf(r->pool, "constraints of %s: %s", cap->name,
                                            errstr));
+    if ((status = constrained_fields_exist(r, cap, proposed)) != OK)
+        return status;
     merged = aa_constraints_intersect(r->pool, proposed, aa_parse_stored(r, cap->constraints));
     *out = merged ? aa_json_dump(r->pool, merged) : "";
     return OK;

@@ -190,9 +190,10 @@ static apr_status_t check_required(const schema_ctx_t *ctx, const aa_json_t *sch
 }
 
 /*
- * Members the value has are checked against their property schemas. NB:
- * additionalProperties is ignored like any keyword outside the subset, so members
- * without a property schema always pass; the backend must not trust their shape.
+ * Members the value has are checked against their property schemas. Of
+ * additionalProperties only the boolean false is enforced (no member
+ * without a property schema); a schema there is not, and such members pass
+ * unchecked: the backend must not trust their shape.
  */
 static apr_status_t check_properties(const schema_ctx_t *ctx, const aa_json_t *schema,
                                      const aa_json_t *value, const char *path, int depth)
@@ -201,11 +202,21 @@ static apr_status_t check_properties(const schema_ctx_t *ctx, const aa_json_t *s
     aa_json_iter_t it;
     const char *key;
     apr_status_t rv;
+    int additional = 1;
 
     if (aa_json_get(schema, "properties", &props) != APR_SUCCESS)
-        return APR_SUCCESS;
-    if (!aa_json_is(props, AA_JSON_OBJECT))
+        props = NULL;
+    else if (!aa_json_is(props, AA_JSON_OBJECT))
         return fail(ctx, path, "invalid schema: properties must be an object");
+    if (aa_json_get_bool(schema, "additionalProperties", &additional) == APR_SUCCESS
+        && !additional) {
+        aa_json_iter_init(value, &it);
+        while (aa_json_iter_next(&it, &key, &member))
+            if (!props || aa_json_get(props, key, &sub) != APR_SUCCESS)
+                return fail(ctx, member_path(ctx, path, key), "is not allowed");
+    }
+    if (!props)
+        return APR_SUCCESS;
 
     aa_json_iter_init(props, &it);
     while (aa_json_iter_next(&it, &key, &sub)) {

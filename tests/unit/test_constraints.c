@@ -363,6 +363,13 @@ static const struct {
     int valid;
     const char *errsub;
 } schema_cases[] = {
+    { "{\"properties\":{\"a\":{}},\"additionalProperties\":false}", "{\"a\":1}", 1, NULL },
+    { "{\"properties\":{\"a\":{}},\"additionalProperties\":false}", "{\"a\":1,\"b\":2}", 0,
+      "b: is not allowed" },
+    { "{\"additionalProperties\":false}", "{\"b\":2}", 0, "b: is not allowed" },
+    { "{\"properties\":{\"a\":{}},\"additionalProperties\":true}", "{\"b\":2}", 1, NULL },
+    { "{\"properties\":{\"a\":{}},\"additionalProperties\":{\"type\":\"string\"}}",
+      "{\"b\":2}", 1, NULL },
     { "null", "{\"anything\":[1]}", 1, NULL },
     { "{}", "\"anything\"", 1, NULL },
     { "true", "3", 1, NULL },
@@ -403,7 +410,7 @@ static const struct {
     { "{\"properties\":{\"rows\":{\"items\":{\"required\":[\"id\"]}}}}",
       "{\"rows\":[{\"id\":1},{}]}", 0, "rows[1].id: is required" },
     { "{\"type\":\"object\",\"properties\":{\"a\":{}},\"additionalProperties\":false}",
-      "{\"a\":1,\"b\":2}", 1, NULL },
+      "{\"a\":1,\"b\":2}", 0, "b: is not allowed" },
     { "{\"pattern\":\"^x$\",\"format\":\"email\"}", "\"y\"", 1, NULL },
     { "{\"required\":\"amount\"}", "{}", 0, "invalid schema" },
     { "{\"properties\":{\"a\":3}}", "{\"a\":1}", 0, "a: invalid schema" },
