@@ -24,10 +24,10 @@ static const aactl_cmd_t aactl_cmds[] = {
     { "approve", NULL, aactl_approve, AACTL_DB_USE,
       "CODE [--user USER] [--trust|--no-trust] [--capabilities A,B [--reason TEXT]]",
       "approve a request by its user code or its id (a CIBA request has only an\n"
-      "      id: see approvals list). Approving a delegated agent of a new host links the\n"
-      "      host to USER (its next agents get the defaults at once) unless --no-trust;\n"
-      "      --trust links an already known host too. --capabilities approves only\n"
-      "      those, denying the rest" },
+      "      id: see approvals list). Approving a delegated agent of a host not yet\n"
+      "      linked links it to USER (its next agents get the defaults at once; its\n"
+      "      autonomous agents are claimed) unless --no-trust. --capabilities\n"
+      "      approves only those, denying the rest" },
     { "deny", NULL, aactl_deny, AACTL_DB_USE, "CODE [--user USER] [--reason TEXT]",
       "deny a request (user code or id): pending grants denied, a pending agent\n"
       "      rejected" },
