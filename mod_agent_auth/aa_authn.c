@@ -465,6 +465,7 @@ aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
 
 int aa_authn_agent(request_rec *r, const char *audience)
 {
+    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     aa_req_t *req = aa_req(r);
     const char *token = aa_bearer_token(r);
     const char *audiences[1];
@@ -484,6 +485,10 @@ int aa_authn_agent(request_rec *r, const char *audience)
 
     status = check_replay(r, apr_pstrcat(r->pool, "agent:", agent->id, NULL), jwt, 1);
     if (status != OK)
+        return status;
+    if (conf->agent_rate_limit > 0
+        && (status = aa_rate_limit(r, apr_pstrcat(r->pool, "agent:", agent->id, NULL),
+                                   conf->agent_rate_limit, "AgentAuthAgentRateLimit")) != OK)
         return status;
 
     req->jwt = jwt;

@@ -49,6 +49,7 @@ void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
     conf->jwks_allow_loopback = AA_UNSET;
     conf->jwks_cache_ttl = AA_UNSET;
     conf->rate_limit = AA_UNSET;
+    conf->agent_rate_limit = AA_UNSET;
     return conf;
 }
 
@@ -85,6 +86,7 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_NUM(jwks_allow_loopback);
     MERGE_NUM(jwks_cache_ttl);
     MERGE_NUM(rate_limit);
+    MERGE_NUM(agent_rate_limit);
     MERGE_NUM(max_body);
     MERGE_PTR(header_prefix);
     MERGE_PTR(replay_spec);
@@ -281,6 +283,7 @@ static const char *set_loopback(cmd_parms *cmd, void *dummy, int on)
     return NULL;
 }
 
+/* cmd->info is the offset of the int to set. */
 static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *arg)
 {
     char *end = NULL;
@@ -288,8 +291,9 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dummy, const char *arg)
 
     (void)dummy;
     if (!*arg || *end || v < 0 || v > 1000000)
-        return "AgentAuthRateLimit takes a number of requests per minute (0 disables)";
-    cmd_conf(cmd)->rate_limit = (int)v;
+        return apr_psprintf(cmd->pool, "%s takes a number of requests per minute "
+                            "(0 disables)", cmd->cmd->name);
+    *(int *)((char *)cmd_conf(cmd) + (apr_size_t)cmd->info) = (int)v;
     return NULL;
 }
 
@@ -347,8 +351,10 @@ const command_rec aa_cmds[] = {
                   "Set how long fetched JWKS keys are used before fetching again"),
     AP_INIT_FLAG("AgentAuthJWKSAllowLoopback", set_loopback, NULL, RSRC_CONF,
                  "Let JWKS URLs reach loopback addresses (for test setups only)"),
-    AP_INIT_TAKE1("AgentAuthRateLimit", set_rate_limit, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("AgentAuthRateLimit", set_rate_limit, SRV_OFFSET(rate_limit), RSRC_CONF,
                   "Limit protocol requests per client address and minute; 0 disables"),
+    AP_INIT_TAKE1("AgentAuthAgentRateLimit", set_rate_limit, SRV_OFFSET(agent_rate_limit),
+                  RSRC_CONF, "Limit the requests of each agent per minute; 0 disables"),
     AP_INIT_TAKE1("AgentAuthMaxBodySize", set_max_body, NULL, RSRC_CONF,
                   "Set the largest request body accepted by the endpoints, in bytes"),
     AP_INIT_TAKE1("AgentAuthHeaderPrefix", set_header_prefix, NULL, RSRC_CONF,
@@ -439,6 +445,8 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
         return "AgentAuthIntrospectionSecret must be at least 16 characters";
     if (conf->rate_limit == AA_UNSET)
         conf->rate_limit = 0;
+    if (conf->agent_rate_limit == AA_UNSET)
+        conf->agent_rate_limit = 0;
     if (conf->max_body == AA_UNSET)
         conf->max_body = AA_DEFAULT_MAX_BODY;
     if (!conf->header_prefix)

@@ -50,6 +50,7 @@ typedef struct {
     apr_int64_t jwks_cache_ttl;
     apr_off_t max_body;
     int rate_limit; /* requests per client address and minute; 0 off; -1 unset */
+    int agent_rate_limit; /* requests per agent and minute; 0 off; -1 unset */
     const char *header_prefix; /* identity headers sent to backends */
     const char *replay_spec;   /* "provider[:args]" */
 } aa_srv_conf_t;
@@ -127,11 +128,13 @@ apr_status_t aa_keys_jwks_find(request_rec *r, const char *url, const char *kid,
                                const char *thumbprint, const aa_jwk_t **key);
 
 /*
- * Count a request of this client address in the current minute: APR_SUCCESS
- * under limit, APR_EAGAIN over it (*retry_after seconds to wait), else an
- * error from the cache.
+ * Count a request of subject ("ip:ADDRESS", "agent:ID") in the current
+ * minute: APR_SUCCESS under limit, APR_EAGAIN over it (*retry_after seconds
+ * to wait), else an error from the cache.
  */
-apr_status_t aa_rate_check(request_rec *r, int limit, int *retry_after);
+apr_status_t aa_rate_check(request_rec *r, const char *subject, int limit, int *retry_after);
+/* aa_route.c: OK under limit, else the 429 (or 503) reply already sent. */
+int aa_rate_limit(request_rec *r, const char *subject, int limit, const char *directive);
 
 /* aa_dbd.c */
 apr_status_t aa_dbd_post_config(apr_pool_t *pconf, server_rec *s);

@@ -196,7 +196,7 @@ apr_status_t aa_replay_check(request_rec *r, const char *scope, const char *jti,
     return rv;
 }
 
-apr_status_t aa_rate_check(request_rec *r, int limit, int *retry_after)
+apr_status_t aa_rate_check(request_rec *r, const char *subject, int limit, int *retry_after)
 {
     const apr_time_t window = apr_time_from_sec(60);
     apr_time_t now = apr_time_now();
@@ -211,8 +211,8 @@ apr_status_t aa_rate_check(request_rec *r, int limit, int *retry_after)
 
     if (!retained || !retained->pool || !replay_provider)
         return APR_EGENERAL;
-    /* One counter per client address and minute, in the anonymous cache. */
-    material = apr_psprintf(r->pool, "rate\n%s\n%" APR_INT64_T_FMT, r->useragent_ip,
+    /* One counter per subject and minute, in the anonymous cache. */
+    material = apr_psprintf(r->pool, "rate\n%s\n%" APR_INT64_T_FMT, subject,
                             (apr_int64_t)slot);
     digest = aa_sha256_b64url(r->pool, material, strlen(material));
     if (aa_b64url_decode(r->pool, digest, strlen(digest), &key, &keylen) != APR_SUCCESS)

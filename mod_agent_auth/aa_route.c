@@ -71,30 +71,33 @@ aa_endpoint_e aa_route(request_rec *r)
     return req->endpoint;
 }
 
+int aa_rate_limit(request_rec *r, const char *subject, int limit, const char *directive)
+{
+    int retry_after = 60;
+    apr_status_t rv = aa_rate_check(r, subject, limit, &retry_after);
+
+    if (rv == APR_SUCCESS)
+        return OK;
+    if (rv != APR_EAGAIN) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AALOGNO(00046)
+                      "rate limit cache unavailable; refusing the request");
+        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00047)
+                  "%s over %s (%d per minute)", subject, directive, limit);
+    apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, retry_after));
+    return aa_reply_error(r, AA_ERR_RATE_LIMITED, NULL);
+}
+
 /* §8.13, when AgentAuthRateLimit is set; the reply is sent here. */
 static int over_rate_limit(request_rec *r)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    int retry_after = 60;
-    apr_status_t rv;
 
     if (conf->rate_limit <= 0)
         return 0;
-    rv = aa_rate_check(r, conf->rate_limit, &retry_after);
-    if (rv == APR_SUCCESS)
-        return 0;
-    if (rv != APR_EAGAIN) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, AALOGNO(00046)
-                      "rate limit cache unavailable; refusing the request");
-        aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
-        return 1;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00047)
-                  "client %s over AgentAuthRateLimit (%d per minute)", r->useragent_ip,
-                  conf->rate_limit);
-    apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, retry_after));
-    aa_reply_error(r, AA_ERR_RATE_LIMITED, NULL);
-    return 1;
+    return aa_rate_limit(r, apr_pstrcat(r->pool, "ip:", r->useragent_ip, NULL),
+                         conf->rate_limit, "AgentAuthRateLimit") != OK;
 }
 
 int aa_map_to_storage(request_rec *r)

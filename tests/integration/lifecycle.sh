@@ -56,6 +56,7 @@ AgentAuthAbsoluteLifetime $ABSOLUTE
 # the busy agent below must still slide.
 AgentAuthIntrospectionSecret $SECRET
 AgentAuthRateLimit 5000
+AgentAuthAgentRateLimit 40
 AgentAuthApprovalMethods device_authorization ciba
 AgentAuthCIBANotify /backend/demo/ciba-notify
 ScriptAlias /backend/demo $AA_DEMO_BACKEND
@@ -433,6 +434,29 @@ http GET "/agent/status?agent_id=$A15" "$(hjwt "$DIR/h15.key")"
 expect_json "and its autonomous agent was claimed" '.status == "claimed"'
 http GET "/agent/status?agent_id=$A16" "$(hjwt "$DIR/h15.key")"
 expect_json "the delegated agent acts for carol" '.status == "active" and .user_id == "carol"'
+
+# --- per-agent rate limit (§8.13) ------------------------------------------------
+"$AAJWT" keygen >"$DIR/a19.key"
+register "$DIR/host-new.key" "$DIR/a19.key" '{"name":"busy","capabilities":["check_balance"]}'
+A19=$AGENT
+N=0
+while [ "$N" -lt 90 ]; do
+    N=$((N + 1))
+    http POST /capability/execute "$(ajwt "$DIR/a19.key" "$A19" "$EXEC")" \
+        '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+    [ "$STATUS" = 200 ] || break
+done
+expect_http "an agent over AgentAuthAgentRateLimit" 429 rate_limited
+if [ "$N" -gt 40 ] && [ "$N" -le 81 ] && grep -qi '^Retry-After: [0-9]' <<<"$HEADERS"; then
+    pass "after its 40 requests of the minute, with Retry-After ($N)"
+else
+    fail "after its 40 requests of the minute, with Retry-After" "request $N" "$HEADERS"
+fi
+"$AAJWT" keygen >"$DIR/a20.key"
+register "$DIR/host-new.key" "$DIR/a20.key" '{"name":"calm","capabilities":["check_balance"]}'
+http POST /capability/execute "$(ajwt "$DIR/a20.key" "$AGENT" "$EXEC")" \
+    '{"capability":"check_balance","arguments":{"account_id":"x"}}'
+expect_http "other agents are not held back" 200
 
 # --- lifetime clocks ----------------------------------------------------------------------
 "$AAJWT" keygen >"$DIR/a6.key"
