@@ -122,7 +122,7 @@ void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agen
 
     if (!ap || strcmp(ap->method, AA_METHOD_CIBA) != 0)
         return;
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, AALOGNO(00048)
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00048)
                   "CIBA approval request %s for user %s: agent %s asks for %s", ap->id,
                   host->user_id, agent->id, ap->capabilities);
     if (!conf->ciba_notify)

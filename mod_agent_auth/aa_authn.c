@@ -92,6 +92,8 @@ static const char *expected_audience(request_rec *r, const aa_srv_conf_t *conf,
     return conf->issuer;
 }
 
+static void export_identity(request_rec *r, const aa_agent_t *agent);
+
 int aa_check_authn(request_rec *r)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
@@ -106,6 +108,21 @@ int aa_check_authn(request_rec *r)
     }
     if (aa_req(r)->agent) {
         r->user = (char *)aa_req(r)->agent->id;
+        return OK;
+    }
+    /* A subrequest (a backend, mod_dir, SSI) acts for the main request's
+     * agent: the token was used once already, and a reply written here
+     * would land in the main response. */
+    if (r->main) {
+        aa_req_t *main_req = ap_get_module_config(r->main->request_config,
+                                                  &agent_auth_module);
+
+        if (!main_req || !main_req->agent)
+            return HTTP_UNAUTHORIZED;
+        aa_req(r)->jwt = main_req->jwt;
+        aa_req(r)->agent = main_req->agent;
+        aa_req(r)->host = main_req->host;
+        export_identity(r, main_req->agent);
         return OK;
     }
     return aa_authn_agent(r, expected_audience(r, conf, ep));

@@ -161,7 +161,7 @@ static const char *set_seconds(cmd_parms *cmd, void *dummy, const char *arg)
     apr_int64_t v = apr_strtoi64(arg, &end, 10);
 
     (void)dummy;
-    if (!*arg || *end || v < 0 || v > 100L * 365 * 86400)
+    if (!*arg || *end || v < 0 || v > APR_INT64_C(100) * 365 * 86400)
         return apr_psprintf(cmd->pool, "%s needs a number of seconds, not \"%s\"",
                             cmd->cmd->name, arg);
     *slot = v;

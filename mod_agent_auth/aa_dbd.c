@@ -40,6 +40,7 @@ apr_status_t aa_dbd_post_config(apr_pool_t *pconf, server_rec *s)
 aa_db_t *aa_dbd_acquire(request_rec *r)
 {
     ap_dbd_t *dbd = NULL;
+    aa_req_t *req;
     aa_db_t *db;
     int tries;
 
@@ -52,10 +53,16 @@ aa_db_t *aa_dbd_acquire(request_rec *r)
                       "see aactl schema create)");
         return NULL;
     }
+    /* mod_dbd hands a request one connection; one aa_db_t for it lets
+     * every caller see the same open transaction. */
+    req = aa_req(r);
+    if (req->db && req->db->handle == dbd->handle)
+        return req->db;
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->driver = dbd->driver;
     db->handle = dbd->handle;
     db->pool = dbd->pool;
     db->prepared = dbd->prepared;
+    req->db = db;
     return db;
 }

@@ -87,6 +87,7 @@ typedef struct {
     aa_jwt_t *jwt;       /* bearer token as parsed, or NULL */
     aa_agent_t *agent;   /* verified agent, or NULL */
     aa_host_t *host;     /* host of that agent */
+    aa_db_t *db;         /* this request's connection, once acquired */
 } aa_req_t;
 
 /* aa_config.c */

@@ -119,6 +119,9 @@ int aa_read_json_body(request_rec *r, aa_json_t **body)
     if (clen && apr_atoi64(clen) > conf->max_body)
         return aa_reply_error(r, AA_ERR_PAYLOAD_TOO_LARGE, NULL);
     status = read_body(r, conf->max_body, &text, &len);
+    /* An input filter already answered (a limit of httpd's own). */
+    if (status == AP_FILTER_ERROR)
+        return status;
     if (status == HTTP_REQUEST_ENTITY_TOO_LARGE)
         return aa_reply_error(r, AA_ERR_PAYLOAD_TOO_LARGE, NULL);
     if (status != OK)

@@ -131,9 +131,11 @@ int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_
     ap_add_input_filter(AA_BODY_FILTER, ctx, rr, rr->connection);
     ap_add_output_filter(AA_CAPTURE_FILTER, out, rr, rr->connection);
 
+    /* A handler that returns an error leaves rr->status at 200: the
+     * subrequest runs no ap_die(), so the return code is the status. */
     rc = ap_run_sub_req(rr);
     *sub_status = rr->status;
-    if (rc != OK && rc != DONE && !ap_is_HTTP_SUCCESS(rr->status) && rr->status == HTTP_OK)
+    if (rc != OK && rc != DONE && ap_is_HTTP_ERROR(rc))
         *sub_status = rc;
     ap_destroy_sub_req(rr);
     return OK;
@@ -299,9 +301,10 @@ static int reply_unknown_capability(request_rec *r, const aa_agent_t *agent, con
     const char *errstr = NULL;
     aa_db_t *db = aa_dbd_acquire(r);
 
-    if (db && aa_store_grant_active_for(r->pool, db, agent->id, name, &grants, &errstr)
-                  == APR_SUCCESS
-        && grants->nelts > 0)
+    if (!db || aa_store_grant_active_for(r->pool, db, agent->id, name, &grants, &errstr)
+                   != APR_SUCCESS)
+        return aa_reply_db_error(r, errstr ? errstr : "no database connection");
+    if (grants->nelts > 0)
         return aa_reply_error(r, AA_ERR_CAPABILITY_NOT_GRANTED,
                               apr_psprintf(r->pool, "The capability \"%s\" has been removed",
                                            ap_escape_html(r->pool, name)));

@@ -256,9 +256,10 @@ static apr_status_t ensure_host(request_rec *r, aa_db_t *db, aa_host_t **host,
     h->default_capabilities = "";
     h->created_at = h->updated_at = now;
     rv = aa_store_host_insert(r->pool, db, h, errstr);
-    /* A concurrent first registration of the same host may have won. */
-    if (rv != APR_SUCCESS && aa_store_host_get(r->pool, db, h->id, host, errstr)
-                                 == APR_SUCCESS)
+    /* A concurrent first registration of the same host may have won; if
+     * not, the insert's own error is the one to report. */
+    if (rv != APR_SUCCESS
+        && aa_store_host_get(r->pool, db, h->id, host, &(const char *){ NULL }) == APR_SUCCESS)
         return APR_SUCCESS;
     if (rv == APR_SUCCESS) {
         *host = h;
@@ -449,9 +450,9 @@ int aa_handle_register(request_rec *r)
             rv = APR_EGENERAL;
     }
     /* A concurrent registration of the same key won the unique index. */
-    if (rv != APR_SUCCESS && rv != APR_EEXIST
-        && aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &agent, &errstr)
-               == APR_SUCCESS)
+    if (rv != APR_SUCCESS && rv != APR_EEXIST && host
+        && aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &agent,
+                                   &(const char *){ NULL }) == APR_SUCCESS)
         rv = APR_EEXIST;
     if (rv == APR_EEXIST)
         return aa_reply_error(r, AA_ERR_AGENT_EXISTS, NULL);

@@ -19,8 +19,9 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
     int ciba = strcmp(policy->method, AA_METHOD_CIBA) == 0;
     apr_array_header_t *grants;
     const char *capabilities_json;
+    aa_json_t *names;
     apr_status_t rv;
-    int i, n = 0;
+    int i;
 
     rv = aa_store_approval_supersede(pool, db, agent->id, now, errstr);
     if (rv == APR_SUCCESS)
@@ -29,15 +30,14 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
         return rv;
     /* The new request replaces the old ones, so it must show every pending
      * grant: approving it approves exactly what it lists. */
-    capabilities_json = "[";
+    names = aa_json_array(pool);
     for (i = 0; i < grants->nelts; i++) {
         const aa_grant_t *g = APR_ARRAY_IDX(grants, i, const aa_grant_t *);
 
         if (strcmp(g->status, AA_ST_PENDING) == 0)
-            capabilities_json = apr_psprintf(pool, "%s%s\"%s\"", capabilities_json,
-                                             n++ ? "," : "", g->capability);
+            aa_json_append_str(pool, names, g->capability);
     }
-    capabilities_json = apr_pstrcat(pool, capabilities_json, "]", NULL);
+    capabilities_json = aa_json_dump(pool, names);
 
     /* A CIBA request has no code: the approver knows it by its id. */
     ap->id = aa_random_id(pool, ciba ? AA_CIBA_ID_PREFIX : AA_DEVICE_ID_PREFIX, 24);
@@ -220,8 +220,19 @@ static apr_status_t approve_host(apr_pool_t *pool, aa_db_t *db, aa_host_t *host,
     if (strcmp(host->status, AA_ST_PENDING) == 0) {
         rv = aa_store_host_set_status(pool, db, host->id, AA_ST_PENDING, AA_ST_ACTIVE, now,
                                       now, errstr);
-        if (rv == APR_NOTFOUND)
-            rv = APR_SUCCESS; /* approved meanwhile through another agent */
+        /* Lost the race: fine if another approval activated it, not if it
+         * was revoked or rejected meanwhile. */
+        if (rv == APR_NOTFOUND) {
+            aa_host_t *now_host;
+
+            rv = aa_store_host_get(pool, db, host->id, &now_host, errstr);
+            if (rv == APR_SUCCESS && strcmp(now_host->status, AA_ST_ACTIVE) != 0) {
+                *errstr = apr_psprintf(pool, "the host is %s", now_host->status);
+                return AA_ECONFLICT;
+            }
+            if (rv == APR_SUCCESS)
+                host->user_id = now_host->user_id;
+        }
         host->status = AA_ST_ACTIVE;
     }
     else if (strcmp(host->status, AA_ST_ACTIVE) != 0) {

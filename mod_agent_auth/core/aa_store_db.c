@@ -37,19 +37,35 @@ apr_status_t aa_store_prepare_all(aa_db_t *db, const char **errstr)
 
 /*
  * After a database restart the drivers reconnect silently but lose the
- * server-side statements; preparing again makes the pooled handle usable.
- * Failures are ignored: on a healthy connection the statements still exist.
+ * server-side statements (pgsql: "prepared statement ... does not exist";
+ * mysql: an empty message or "Unknown prepared statement"). Only then is
+ * the failed statement prepared again: any other error (a unique key, a
+ * lock) would otherwise cost a round trip and connection-pool memory.
  */
-static void reprepare_all(aa_db_t *db)
+static int statement_lost(const aa_db_t *db, int rc)
+{
+    const char *text = apr_dbd_error(db->driver, db->handle, rc);
+
+    if (strcmp(apr_dbd_name(db->driver), "sqlite3") == 0)
+        return 0;
+    return !text || !*text || strstr(text, "prepared statement")
+           || strstr(text, "Unknown prepared");
+}
+
+static apr_dbd_prepared_t *reprepare(aa_db_t *db, const char *label)
 {
     const aa_sql_stmt_t *s;
+    apr_dbd_prepared_t *stmt = NULL;
 
     for (s = aa_sql_statements; s->label; s++) {
-        apr_dbd_prepared_t *stmt = NULL;
-
-        if (apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql, s->label, &stmt) == 0)
-            apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
+        if (strcmp(s->label, label) != 0)
+            continue;
+        if (apr_dbd_prepare(db->driver, db->pool, db->handle, s->sql, s->label, &stmt) != 0)
+            return NULL;
+        apr_hash_set(db->prepared, s->label, APR_HASH_KEY_STRING, stmt);
+        return stmt;
     }
+    return NULL;
 }
 
 static int run_once(apr_pool_t *pool, aa_db_t *db, apr_dbd_prepared_t *stmt, int nargs,
@@ -80,9 +96,9 @@ apr_status_t aa_store_run(apr_pool_t *pool, aa_db_t *db, const char *label, int 
         return APR_SUCCESS;
 
     /* Inside a transaction a retry would run outside its atomicity. */
-    if (!db->txn && apr_dbd_check_conn(db->driver, pool, db->handle) == APR_SUCCESS) {
-        reprepare_all(db);
-        stmt = apr_hash_get(db->prepared, label, APR_HASH_KEY_STRING);
+    if (!db->txn && statement_lost(db, rc)
+        && apr_dbd_check_conn(db->driver, pool, db->handle) == APR_SUCCESS
+        && (stmt = reprepare(db, label)) != NULL) {
         rc = run_once(pool, db, stmt, nargs, args, nrows, res);
         if (rc == 0)
             return APR_SUCCESS;
