@@ -209,6 +209,7 @@ int aa_handle_request_capability(request_rec *r)
     aa_req_t *req = aa_req(r);
     apr_array_header_t *names, *constraints, *existing, *fresh, *defaults;
     const char *reason = NULL, *errstr = NULL, *code = NULL;
+    aa_host_t *host = NULL;
     aa_approval_t *approval = NULL;
     aa_json_t *body, *list, *doc;
     aa_approval_hints_t hints;
@@ -234,11 +235,18 @@ int aa_handle_request_capability(request_rec *r)
     db = aa_dbd_acquire(r);
     if (!db)
         return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
-    if (aa_store_grant_list(r->pool, db, req->agent->id, &existing, &errstr) != APR_SUCCESS)
-        return aa_reply_db_error(r, errstr);
+    /* The host row locked, grants and host read afresh: concurrent requests
+     * of its agents, and a link or unlink, wait for this one. */
+    rv = aa_store_begin(r->pool, db, &errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_host_lock(r->pool, db, req->host->id, &host, &errstr);
+    if (rv == APR_SUCCESS)
+        rv = aa_store_grant_list(r->pool, db, req->agent->id, &existing, &errstr);
+    if (rv != APR_SUCCESS)
+        return finish_txn(r, db, rv, errstr);
 
-    defaults = aa_host_defaults(r, req->host);
-    auto_ok = host_auto_approves(req->host, req->agent);
+    defaults = aa_host_defaults(r, host);
+    auto_ok = host_auto_approves(host, req->agent);
     fresh = apr_array_make(r->pool, names->nelts, sizeof(aa_grant_t *));
     for (i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
@@ -254,14 +262,15 @@ int aa_handle_request_capability(request_rec *r)
             npending++;
             continue;
         }
-        g = new_grant(r, req->agent, name, c, active, req->host->user_id, reason);
+        g = new_grant(r, req->agent, name, c, active, host->user_id, reason);
         APR_ARRAY_PUSH(fresh, aa_grant_t *) = g;
         npending += !active;
     }
-    if (fresh->nelts == 0)
+    if (fresh->nelts == 0) {
+        aa_store_end(r->pool, db, 0, &errstr);
         return aa_reply_error(r, AA_ERR_ALREADY_GRANTED, NULL);
+    }
 
-    rv = aa_store_begin(r->pool, db, &errstr);
     for (i = 0; rv == APR_SUCCESS && i < fresh->nelts; i++) {
         aa_grant_t *g = APR_ARRAY_IDX(fresh, i, aa_grant_t *);
 
@@ -271,7 +280,7 @@ int aa_handle_request_capability(request_rec *r)
         if (rv == APR_SUCCESS)
             rv = aa_store_grant_insert(r->pool, db, g, &errstr);
     }
-    aa_approval_choose(r, req->host, req->agent, &hints, &policy);
+    aa_approval_choose(r, host, req->agent, &hints, &policy);
     if (rv == APR_SUCCESS && npending)
         rv = aa_ops_approval_open(r->pool, db, req->agent, "capability", &policy, aa_now(),
                                   &approval, &code, &errstr);
@@ -281,7 +290,7 @@ int aa_handle_request_capability(request_rec *r)
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00032)
                   "agent %s requested %d capabilities, %d awaiting approval", req->agent->id,
                   fresh->nelts, npending);
-    aa_approval_announce(r, approval, req->agent, req->host);
+    aa_approval_announce(r, approval, req->agent, host);
     doc = aa_json_object(r->pool);
     aa_json_set_str(r->pool, doc, "agent_id", req->agent->id);
     aa_json_set(doc, "agent_capability_grants", aa_grants_json(r, fresh));
@@ -324,6 +333,8 @@ int aa_handle_reactivate(request_rec *r)
     if (strcmp(agent->status, AA_ST_EXPIRED) == 0) {
         aa_approval_choose(r, host, agent, &hints, &policy);
         rv = aa_store_begin(r->pool, db, &errstr);
+        if (rv == APR_SUCCESS)
+            rv = aa_store_host_lock(r->pool, db, host->id, &host, &errstr);
         if (rv == APR_SUCCESS)
             rv = aa_ops_reactivate(r->pool, db, agent, aa_host_defaults(r, host),
                                    reactivation_auto_approves(host), &lt, &policy, aa_now(),

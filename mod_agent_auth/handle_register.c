@@ -379,6 +379,18 @@ static int reply_registered(request_rec *r, const aa_agent_t *a, apr_array_heade
     return aa_reply_json(r, HTTP_OK, doc);
 }
 
+/* What the host, as read inside the transaction, says against registering. */
+static aa_err_e host_refuses(const aa_host_t *host, const char *mode)
+{
+    if (strcmp(host->status, AA_ST_REVOKED) == 0)
+        return AA_ERR_HOST_REVOKED;
+    if (strcmp(host->status, AA_ST_REJECTED) == 0)
+        return AA_ERR_HOST_REJECTED;
+    if (*host->user_id && strcmp(mode, AA_MODE_AUTONOMOUS) == 0)
+        return AA_ERR_UNSUPPORTED_MODE;
+    return AA_ERR_NONE;
+}
+
 /*
  * A revoked or rejected host registers nothing; but the agent whose denial
  * rejected it is told, as any non-pending agent's key is, that it exists.
@@ -410,6 +422,7 @@ int aa_handle_register(request_rec *r)
     aa_json_t *body;
     aa_jwt_t *jwt;
     aa_db_t *db;
+    aa_err_e changed = AA_ERR_NONE;
     apr_status_t rv;
     int status;
 
@@ -436,6 +449,12 @@ int aa_handle_register(request_rec *r)
     rv = ensure_host(r, db, &host, jwt, host_key, &req, &errstr);
     if (rv == APR_SUCCESS)
         rv = aa_store_begin(r->pool, db, &errstr);
+    /* Decide on the host as it is now, its row locked against a concurrent
+     * link, unlink or revocation (§2.9, §2.10). */
+    if (rv == APR_SUCCESS && (rv = aa_store_host_lock(r->pool, db, host->id, &host, &errstr))
+                                 == APR_SUCCESS
+        && (changed = host_refuses(host, req.mode)) != AA_ERR_NONE)
+        rv = APR_EINVAL;
     if (rv == APR_SUCCESS) {
         rv = aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &agent, &errstr);
         if (rv == APR_SUCCESS && strcmp(agent->status, AA_ST_PENDING) != 0)
@@ -445,10 +464,12 @@ int aa_handle_register(request_rec *r)
         else if (rv == APR_NOTFOUND)
             rv = create_agent(r, db, host, key, agent_jwks_url, &req, &agent, &grants,
                               &approval, &code, &errstr);
-        if (aa_store_end(r->pool, db, rv == APR_SUCCESS, &errstr) != APR_SUCCESS
-            && rv == APR_SUCCESS)
-            rv = APR_EGENERAL;
     }
+    if (aa_store_end(r->pool, db, rv == APR_SUCCESS, &errstr) != APR_SUCCESS
+        && rv == APR_SUCCESS)
+        rv = APR_EGENERAL;
+    if (changed != AA_ERR_NONE)
+        return aa_reply_error(r, changed, NULL);
     /* A concurrent registration of the same key won the unique index. */
     if (rv != APR_SUCCESS && rv != APR_EEXIST && host
         && aa_store_agent_find_key(r->pool, db, host->id, key->thumbprint, &agent,

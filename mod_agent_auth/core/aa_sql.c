@@ -45,6 +45,8 @@ const aa_sql_stmt_t aa_sql_statements[] = {
       "WHERE id = %s AND status = %s" },
     { "aa_host_link",
       "UPDATE aa_hosts SET user_id = %s, updated_at = %lld WHERE id = %s AND user_id = ''" },
+    { "aa_host_lock",
+      "UPDATE aa_hosts SET updated_at = updated_at WHERE id = %s" },
     { "aa_host_touch",
       "UPDATE aa_hosts SET last_used_at = %lld WHERE id = %s" },
 

@@ -151,6 +151,19 @@ apr_status_t aa_store_host_link(apr_pool_t *pool, aa_db_t *db, const char *id,
     return rv;
 }
 
+apr_status_t aa_store_host_lock(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                aa_host_t **host, const char **errstr)
+{
+    const char *args[] = { id };
+    /* Rows "changed" by a no-op write differ by driver (mysql says 0):
+     * the read says whether the host exists. */
+    apr_status_t rv = aa_store_exec_rows(pool, db, "aa_host_lock", 1, args, NULL, errstr);
+
+    if (rv != APR_SUCCESS)
+        return rv;
+    return aa_store_host_get(pool, db, id, host, errstr);
+}
+
 apr_status_t aa_store_host_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
                                  apr_int64_t now, const char **errstr)
 {

@@ -56,6 +56,13 @@ apr_status_t aa_store_host_set_status(apr_pool_t *pool, aa_db_t *db, const char 
                                       apr_int64_t activated_at, apr_int64_t now,
                                       const char **errstr);
 /* Link an unlinked host; APR_NOTFOUND when it is linked already. */
+/*
+ * Inside a transaction: lock the host's row (a no-op write, so that link,
+ * unlink and revoke wait for us and we for them) and read it afresh.
+ * APR_NOTFOUND when the host is gone.
+ */
+apr_status_t aa_store_host_lock(apr_pool_t *pool, aa_db_t *db, const char *id,
+                                aa_host_t **host, const char **errstr);
 /* Record that the host signed a request now (§3.1 last_used_at). */
 apr_status_t aa_store_host_touch(apr_pool_t *pool, aa_db_t *db, const char *id,
                                  apr_int64_t now, const char **errstr);

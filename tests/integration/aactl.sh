@@ -501,6 +501,23 @@ expect_eq "no aactl revocation failed for another reason" "" \
 run_echo "$DIR/v.key" "$V"
 expect_http "and HTTP agrees" 403 agent_revoked
 
+# Registrations racing an unlink (§2.9): no delegated agent may outlive it.
+"$AAJWT" keygen >"$DIR/hu.key"
+HU=$("$AAJWT" thumbprint "$DIR/hu.key")
+aactl hosts add --jwk "$("$AAJWT" jwk "$DIR/hu.key")" --user alice >/dev/null
+PIDS=()
+for i in $(seq 1 12); do
+    "$AAJWT" keygen >"$DIR/u$i.key"
+    ( curl -s -o /dev/null -X POST "$B/agent/register" -H "Authorization: Bearer $(hjwt "$DIR/hu.key" \
+        "$(jq -cn --argjson ak "$("$AAJWT" jwk "$DIR/u$i.key")" '{agent_public_key:$ak}')")" \
+        -d '{"name":"racer","capabilities":["check_balance"]}' ) &
+    PIDS+=($!)
+    [ "$i" = 6 ] && { aactl hosts unlink "$HU" >/dev/null 2>&1 & PIDS+=($!); }
+done
+wait "${PIDS[@]}"
+expect_eq "no delegated agent is active under the unlinked host" 0 \
+    "$(aactl --json agents list --host "$HU" --status active | jq length)"
+
 # --- maintenance and statistics --------------------------------------------------------------
 "$AAJWT" keygen >"$DIR/p.key"
 register "$DIR/h.key" "$DIR/p.key" '{"name":"forgotten","capabilities":["echo"]}'
