@@ -25,6 +25,8 @@ APLOG_USE_MODULE(agent_auth);
 
 #define AA_MAX_BINDING_MESSAGE 500
 #define AA_MAX_HINT 256
+/* A notification handler's reply is only logged, never kept. */
+#define AA_MAX_NOTIFY_REPLY 65536
 
 /* An optional string member of at most max bytes. */
 static int optional_string(request_rec *r, const aa_json_t *body, const char *key,
@@ -145,8 +147,13 @@ void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agen
 
     /* The request is committed; a failed notice leaves it for aactl. */
     out = apr_pcalloc(r->pool, sizeof(*out));
-    status = aa_subreq_post(r, conf->ciba_notify, aa_json_dump(r->pool, doc), NULL, NULL, out,
-                            &sub_status);
+    if (aa_backend_is_url(conf->ciba_notify))
+        status = aa_backend_http_post(r, conf->ciba_notify, aa_json_dump(r->pool, doc),
+                                      apr_table_make(r->pool, 1), AA_MAX_NOTIFY_REPLY, out,
+                                      &sub_status);
+    else
+        status = aa_subreq_post(r, conf->ciba_notify, aa_json_dump(r->pool, doc), NULL, NULL,
+                                out, &sub_status);
     if (status != OK || !ap_is_HTTP_SUCCESS(sub_status))
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00049)
                       "CIBA notification of %s to %s failed with status %d", ap->id,

@@ -27,6 +27,7 @@ APLOG_USE_MODULE(agent_auth);
 #define AA_DEFAULT_MAX_BODY (64 * 1024)
 #define AA_DEFAULT_HEADER_PREFIX "X-Agent-Auth-"
 #define AA_DEFAULT_REPLAY_CACHE "shmcb"
+#define AA_DEFAULT_BACKEND_TIMEOUT 30
 #define AA_UNSET -1
 
 void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
@@ -37,6 +38,7 @@ void *aa_create_srv_conf(apr_pool_t *pool, server_rec *s)
     conf->mode_delegated = AA_UNSET;
     conf->mode_autonomous = AA_UNSET;
     conf->ciba = AA_UNSET;
+    conf->backend_timeout = AA_UNSET;
     conf->approval_ttl = AA_UNSET;
     conf->approval_interval = AA_UNSET;
     conf->jwt_max_lifetime = AA_UNSET;
@@ -73,6 +75,7 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_PTR(approval_uri);
     MERGE_NUM(ciba);
     MERGE_PTR(ciba_notify);
+    MERGE_NUM(backend_timeout);
     MERGE_NUM(approval_ttl);
     MERGE_NUM(approval_interval);
     MERGE_NUM(jwt_max_lifetime);
@@ -251,8 +254,9 @@ static const char *set_ciba_notify(cmd_parms *cmd, void *dummy, const char *arg)
     aa_srv_conf_t *conf = cmd_conf(cmd);
 
     (void)dummy;
-    if (arg[0] != '/')
-        return "AgentAuthCIBANotify must be a local URI path, such as /notify/ciba";
+    if (arg[0] != '/' && !aa_backend_is_url(arg))
+        return "AgentAuthCIBANotify must be a local URI path, such as /notify/ciba, "
+               "or an http:// or https:// URL";
     conf->ciba_notify = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
@@ -328,6 +332,8 @@ const command_rec aa_cmds[] = {
                     "Name the approval methods offered: device_authorization and/or ciba"),
     AP_INIT_TAKE1("AgentAuthCIBANotify", set_ciba_notify, NULL, RSRC_CONF,
                   "Set the local URI that is sent each CIBA approval request"),
+    AP_INIT_TAKE1("AgentAuthBackendTimeout", set_seconds, SRV_OFFSET(backend_timeout),
+                  RSRC_CONF, "Set how many seconds an http(s) backend may take to answer"),
     AP_INIT_TAKE1("AgentAuthApprovalTTL", set_seconds, SRV_OFFSET(approval_ttl), RSRC_CONF,
                   "Set how many seconds an approval request stays valid"),
     AP_INIT_TAKE1("AgentAuthJWTMaxLifetime", set_seconds, SRV_OFFSET(jwt_max_lifetime),
@@ -421,6 +427,10 @@ const char *aa_config_finalize(apr_pool_t *pool, server_rec *s, aa_srv_conf_t *c
     }
     if (conf->ciba == AA_UNSET)
         conf->ciba = 1;
+    if (conf->backend_timeout == AA_UNSET)
+        conf->backend_timeout = AA_DEFAULT_BACKEND_TIMEOUT;
+    if (conf->backend_timeout < 1)
+        return "AgentAuthBackendTimeout must be at least 1 second";
     if (conf->approval_ttl == AA_UNSET)
         conf->approval_ttl = AA_DEFAULT_APPROVAL_TTL;
     if (conf->approval_interval == AA_UNSET)

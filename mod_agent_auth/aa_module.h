@@ -35,7 +35,8 @@ typedef struct {
     const char *approval_uri;
     int serve_device_page; /* approval_uri is our own default page */
     int ciba;                  /* offer CIBA (§7.2); -1 unset */
-    const char *ciba_notify;   /* local URI told of each CIBA request */
+    const char *ciba_notify;   /* local URI or http(s) URL told of each CIBA request */
+    apr_int64_t backend_timeout; /* seconds an HTTP backend may take */
     apr_int64_t approval_ttl;
     apr_int64_t approval_interval;
     apr_int64_t jwt_max_lifetime;
@@ -233,6 +234,18 @@ int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_
 
 /* aa_authz.c: Require agent-capability, and JSON bodies for its denials. */
 void aa_authz_register(apr_pool_t *pool);
+
+/* aa_backend.c: calls to http(s) URLs of the operator's services. */
+int aa_backend_is_url(const char *backend);
+/*
+ * POST body (JSON) to url with the extra request headers, collecting at
+ * most limit bytes of the reply in *out (out->overflow past it).
+ * *http_status is the reply's status. OK, or HTTP_BAD_GATEWAY (logged)
+ * when no reply came.
+ */
+int aa_backend_http_post(request_rec *r, const char *url, const char *body,
+                         apr_table_t *headers, apr_size_t limit, aa_capture_ctx_t *out,
+                         int *http_status);
 
 /* aa_approval.c: choosing, describing and announcing approval requests. */
 typedef struct {

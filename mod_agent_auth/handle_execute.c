@@ -141,13 +141,24 @@ int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_
     return OK;
 }
 
-/* The backend sees the arguments as a JSON POST, the identity, never the JWT. */
+/*
+ * The backend sees the arguments as a JSON POST and the identity, never the
+ * JWT. A local URI runs as a subrequest with the client's other headers; a
+ * URL gets only the identity headers.
+ */
 static int run_backend(request_rec *r, const aa_cap_t *cap, const aa_agent_t *agent,
                        const char *args, aa_capture_ctx_t *out, int *backend_status)
 {
-    apr_table_t *headers = apr_table_copy(r->pool, r->headers_in);
     apr_table_t *env = apr_table_make(r->pool, 8);
+    apr_table_t *headers;
 
+    if (aa_backend_is_url(cap->backend)) {
+        headers = apr_table_make(r->pool, 8);
+        aa_identity_set(r, headers, env, agent, cap->name);
+        return aa_backend_http_post(r, cap->backend, args, headers, AA_MAX_BACKEND_REPLY, out,
+                                    backend_status);
+    }
+    headers = apr_table_copy(r->pool, r->headers_in);
     aa_identity_set(r, headers, env, agent, cap->name);
     return aa_subreq_post(r, cap->backend, args, headers, env, out, backend_status);
 }

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 /* A capabilities file larger than this is surely a mistake. */
 #define AA_CAPS_MAX_FILE (4 * 1024 * 1024)
@@ -63,10 +64,10 @@ static apr_status_t parse_one(apr_pool_t *pool, const aa_json_t *def, aa_cap_t *
     }
     cap->description = apr_pstrdup(pool, cap->description);
     if (aa_json_get_str(def, "backend", &cap->backend) != APR_SUCCESS
-        || cap->backend[0] != '/') {
-        *errstr = apr_psprintf(pool,
-                               "capability %s: backend must be a local URI starting with /",
-                               cap->name);
+        || (cap->backend[0] != '/' && strncasecmp(cap->backend, "http://", 7) != 0
+            && strncasecmp(cap->backend, "https://", 8) != 0)) {
+        *errstr = apr_psprintf(pool, "capability %s: backend must be a local URI starting "
+                               "with / or an http:// or https:// URL", cap->name);
         return APR_EINVAL;
     }
     cap->backend = apr_pstrdup(pool, cap->backend);

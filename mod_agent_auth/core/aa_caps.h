@@ -14,7 +14,7 @@ typedef struct {
     const char *input;       /* JSON Schema text, or NULL */
     const char *output;      /* JSON Schema text, or NULL */
     const char *location;    /* public execution URL advertised to clients, or NULL */
-    const char *backend;     /* local URI inside httpd that executes it */
+    const char *backend;     /* local URI inside httpd, or http(s) URL, that executes it */
     const char *constraints; /* server-imposed constraints JSON, or NULL */
 } aa_cap_t;
 
@@ -26,7 +26,8 @@ typedef struct {
 /*
  * Load a capabilities file: a JSON array of capability objects, or an object
  * with a "capabilities" array. Each needs a unique name (letters, digits and
- * "_.:-"), a description and a backend URI starting with "/"; input, output
+ * "_.:-"), a description and a backend (a URI starting with "/", or an
+ * http:// or https:// URL); input, output
  * and constraints must be objects when present. NB: schemas are kept as text
  * and parsed per use, because json-c reference counts are not thread-safe.
  * Returns APR_SUCCESS or APR_EINVAL with *errstr naming the problem.

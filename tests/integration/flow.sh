@@ -32,19 +32,29 @@ if ! aa_db_prepare "$DRIVER" "$DIR"; then
     exit 0
 fi
 
+# One capability answered over HTTP by a service of its own (here a second
+# listener of the same httpd), which the module calls directly.
+BPORT=$(aa_httpd_free_port)
+jq --arg u "http://127.0.0.1:$BPORT/whoami" \
+    '.capabilities += [{name:"whoami_http",description:"whoami over HTTP",backend:$u}]' \
+    "$HERE/capabilities.json" >"$DIR/capabilities.json"
 cat > "$DIR/body.conf" <<CONF
 LoadModule agent_auth_module $AA_MODULE
 LogLevel warn agent_auth:debug
 $AA_DB_CONF
 AgentAuthIssuer http://127.0.0.1:@PORT@
 AgentAuthProviderName test-bank
-AgentAuthCapabilities $HERE/capabilities.json
+AgentAuthCapabilities $DIR/capabilities.json
 AgentAuthHostDefaultCapabilities check_balance whoami
 ScriptAlias /backend/demo $AA_DEMO_BACKEND
 ScriptAlias /backend/whoami $HERE/whoami.cgi
 <Location /backend>
     Require expr %{IS_SUBREQ} == 'true'
 </Location>
+Listen 127.0.0.1:$BPORT
+<VirtualHost 127.0.0.1:$BPORT>
+    ScriptAlias /whoami $HERE/whoami.cgi
+</VirtualHost>
 # An application of the operator's own, protected by the module.
 ScriptAlias /app/whoami $HERE/whoami.cgi
 <Location /app>
@@ -117,7 +127,7 @@ fi
 http GET /capability/list
 expect_http "capability list without auth" 200
 expect_json "capability list names every capability, without grant_status" \
-    '[.capabilities[].name] == ["echo","check_balance","transfer_funds","whoami"]
+    '[.capabilities[].name] == ["echo","check_balance","transfer_funds","whoami","whoami_http"]
      and all(.capabilities[]; has("grant_status") | not) and .has_more == false'
 http GET "/capability/describe?name=echo"
 expect_http "describe echo" 200
@@ -275,6 +285,14 @@ expect_json "the backend sees the agent identity, not the forged header" \
      and .data.mode == "delegated" and .data.authorization == ""'
 http GET /backend/whoami
 expect_eq "the backend cannot be reached directly" 403 "$STATUS"
+aactl grants add "$AGENT_ID" whoami_http >/dev/null
+curl -s -o "$AA_TMP/body" -X POST "$B/capability/execute" \
+    -H "Authorization: Bearer $(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$EXEC_AUD")" \
+    -H "X-Agent-Auth-Agent-Id: forged" -d '{"capability":"whoami_http","arguments":{"a":"b"}}'
+BODY=$(cat "$AA_TMP/body")
+expect_json "an http:// backend gets the arguments as its body and the identity headers" \
+    '.data.header_agent_id == "'"$AGENT_ID"'" and .data.body_length == "9"
+     and .data.authorization == ""'
 
 # --- AuthType AgentAuth and Require agent-capability on a location of our own --
 http GET /app/whoami
