@@ -289,6 +289,15 @@ static void scrub_identity_headers(request_rec *r, apr_table_t *headers)
     }
 }
 
+int aa_scrub_area_headers(request_rec *r)
+{
+    /* Where the module vouches for identity headers, no client may send
+     * them, even when authorization lets a request in without an agent. */
+    if (is_agent_auth_area(r))
+        scrub_identity_headers(r, r->headers_in);
+    return DECLINED;
+}
+
 void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
                      const aa_agent_t *agent, const char *capability)
 {

@@ -164,6 +164,8 @@ const char *aa_bearer_token(request_rec *r);
  */
 void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
                      const aa_agent_t *agent, const char *capability);
+/* header_parser hook: under AuthType AgentAuth, drop client identity headers. */
+int aa_scrub_area_headers(request_rec *r);
 
 /* aa_route.c */
 aa_endpoint_e aa_route(request_rec *r);

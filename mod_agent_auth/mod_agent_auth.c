@@ -76,6 +76,7 @@ static void register_hooks(apr_pool_t *pool)
     ap_hook_post_config(aa_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(aa_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_map_to_storage(aa_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_header_parser(aa_scrub_area_headers, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_force_authn(aa_force_authn, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(aa_check_authn, NULL, NULL, APR_HOOK_MIDDLE,
                         AP_AUTH_INTERNAL_PER_CONF);

@@ -55,6 +55,15 @@ Listen 127.0.0.1:$BPORT
 <VirtualHost 127.0.0.1:$BPORT>
     ScriptAlias /whoami $HERE/whoami.cgi
 </VirtualHost>
+# Let in by address or by agent: forged identity headers must still go.
+ScriptAlias /mixed/whoami $HERE/whoami.cgi
+<Location /mixed>
+    AuthType AgentAuth
+    <RequireAny>
+        Require ip 127.0.0.1
+        Require agent-capability check_balance
+    </RequireAny>
+</Location>
 # An application of the operator's own, protected by the module.
 ScriptAlias /app/whoami $HERE/whoami.cgi
 <Location /app>
@@ -73,6 +82,7 @@ if ! "$AACTL" -c "$DIR/aactl.conf" schema create >"$AA_TMP/schema.out" 2>&1; the
     exit 1
 fi
 pass "aactl schema create"
+AA_HTTPD_EXTRA_MODULES="authz_host"
 if ! aa_httpd_start "$DIR" "$DIR/body.conf"; then
     fail "httpd starts with the module"
     echo "aa-tests: $AA_RUN run, $AA_FAILED failed"
@@ -307,6 +317,10 @@ curl -s -o "$AA_TMP/body" -H "Authorization: Bearer $(agent_jwt "$DIR/agent.key"
 BODY=$(cat "$AA_TMP/body")
 expect_json "an agent holding the capability gets through, with its identity" \
     '.agent_id == "'"$AGENT_ID"'" and .header_agent_id == "'"$AGENT_ID"'" and .mode == "delegated"'
+curl -s -o "$AA_TMP/body" -H "X-Agent-Auth-Agent-Id: forged" "$B/mixed/whoami"
+BODY=$(cat "$AA_TMP/body")
+expect_json "let in without an agent, a request keeps no forged identity header" \
+    '.header_agent_id == "" and .agent_id == ""'
 http GET /app/whoami "$(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$EXEC_AUD")"
 expect_http "the execute audience is not this location's" 401 invalid_jwt
 http GET /app/whoami "$(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$B" '{"capabilities":["echo"]}')"
