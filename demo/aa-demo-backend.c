@@ -111,7 +111,7 @@ static void transfer_funds(json_object *args)
 static void ciba_notify(json_object *request)
 {
     const char *path = getenv("AA_DEMO_NOTIFY_LOG");
-    json_object *caps = NULL;
+    json_object *caps = NULL, *message = NULL;
     FILE *log;
 
     if (!path || !(log = fopen(path, "a"))) {
@@ -119,13 +119,15 @@ static void ciba_notify(json_object *request)
         return;
     }
     json_object_object_get_ex(request, "capabilities", &caps);
-    fprintf(log, "%ld %s asks %s: \"%s\" %s -> aactl approve %s\n", (long)time(NULL),
+    json_object_object_get_ex(request, "binding_message", &message);
+    /* The command comes first: the client-chosen message, quoted as JSON,
+     * cannot push it out of sight or pose as another one. */
+    fprintf(log, "%ld aactl approve %s  # %s asks %s: %s %s\n", (long)time(NULL),
+            string_arg(request, "approval_id") ? string_arg(request, "approval_id") : "?",
             string_arg(request, "agent_id") ? string_arg(request, "agent_id") : "?",
             string_arg(request, "user_id") ? string_arg(request, "user_id") : "?",
-            string_arg(request, "binding_message") ? string_arg(request, "binding_message")
-                                                    : "",
-            caps ? json_object_to_json_string_ext(caps, JSON_C_TO_STRING_PLAIN) : "[]",
-            string_arg(request, "approval_id") ? string_arg(request, "approval_id") : "?");
+            message ? json_object_to_json_string_ext(message, JSON_C_TO_STRING_PLAIN) : "\"\"",
+            caps ? json_object_to_json_string_ext(caps, JSON_C_TO_STRING_PLAIN) : "[]");
     fclose(log);
     reply(200, json_object_new_object());
 }

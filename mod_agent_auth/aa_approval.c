@@ -45,14 +45,44 @@ static int optional_string(request_rec *r, const aa_json_t *body, const char *ke
     return OK;
 }
 
-/* Text shown to an approver keeps no control characters (§8.8). */
-static const char *display_text(apr_pool_t *pool, const char *text)
+/* Bytes of the UTF-8 control or layout character at p (C1 controls, line
+ * and paragraph separators, bidirectional overrides), else 0. */
+static int layout_char(const unsigned char *p)
 {
-    char *copy = apr_pstrdup(pool, text), *p;
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+        return 2;
+    if (p[0] == 0xd8 && p[1] == 0x9c)
+        return 2;
+    if (p[0] == 0xe2 && p[1] == 0x80
+        && ((p[2] >= 0x8e && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae)))
+        return 3;
+    if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+        return 3;
+    return 0;
+}
 
-    for (p = copy; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            *p = ' ';
+/*
+ * Text shown to an approver (§8.8) keeps no control characters and none
+ * that reorder or break lines, so it cannot disguise what follows it.
+ */
+const char *aa_display_text(apr_pool_t *pool, const char *text)
+{
+    char *copy = apr_palloc(pool, strlen(text) + 1), *w = copy;
+    const unsigned char *p = (const unsigned char *)text;
+
+    while (*p) {
+        int n = layout_char(p);
+
+        if (n) {
+            *w++ = ' ';
+            p += n;
+        }
+        else {
+            *w++ = (*p < 0x20 || *p == 0x7f) ? ' ' : (char)*p;
+            p++;
+        }
+    }
+    *w = '\0';
     return copy;
 }
 
@@ -84,10 +114,10 @@ void aa_approval_choose(request_rec *r, const aa_host_t *host, const aa_agent_t 
         return;
     policy->method = AA_METHOD_CIBA;
     if (hints->binding_message && *hints->binding_message)
-        policy->binding_message = display_text(r->pool, hints->binding_message);
+        policy->binding_message = aa_display_text(r->pool, hints->binding_message);
     else
         policy->binding_message = apr_psprintf(r->pool, "Approve agent \"%s\"",
-                                               display_text(r->pool, agent->name));
+                                               aa_display_text(r->pool, agent->name));
 }
 
 aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code)
@@ -137,9 +167,9 @@ void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agen
     aa_json_set_str(r->pool, doc, "user_id", host->user_id);
     aa_json_set_str(r->pool, doc, "binding_message", ap->binding_message);
     aa_json_set_str(r->pool, doc, "agent_id", agent->id);
-    aa_json_set_str(r->pool, doc, "agent_name", agent->name);
+    aa_json_set_str(r->pool, doc, "agent_name", aa_display_text(r->pool, agent->name));
     aa_json_set_str(r->pool, doc, "host_id", host->id);
-    aa_json_set_str(r->pool, doc, "host_name", host->name);
+    aa_json_set_str(r->pool, doc, "host_name", aa_display_text(r->pool, host->name));
     if (aa_json_parse(r->pool, ap->capabilities, strlen(ap->capabilities), 0, &caps, &errstr)
         == APR_SUCCESS)
         aa_json_set(doc, "capabilities", caps);

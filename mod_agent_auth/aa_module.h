@@ -263,6 +263,8 @@ int aa_approval_hints(request_rec *r, const aa_json_t *body, aa_approval_hints_t
 void aa_approval_choose(request_rec *r, const aa_host_t *host, const aa_agent_t *agent,
                         const aa_approval_hints_t *hints, aa_approval_policy_t *policy);
 aa_json_t *aa_approval_json(request_rec *r, const aa_approval_t *ap, const char *code);
+/* text without control, line-breaking or reordering characters (§8.8). */
+const char *aa_display_text(apr_pool_t *pool, const char *text);
 /* After the commit: tell the approver of a CIBA request (log, notify URI). */
 void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agent_t *agent,
                           const aa_host_t *host);

@@ -379,7 +379,10 @@ int aa_handle_status(request_rec *r)
 int aa_handle_device_page(request_rec *r)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    const char *code = query_str(r, "user_code");
+    const char *typed = query_str(r, "user_code");
+    /* Only a well-formed code is shown: the page also prints it as part of
+     * a shell command, where anything else could be a trap. */
+    const char *code = typed ? aa_user_code_normalize(r->pool, typed) : NULL;
     const char *page;
 
     page = apr_pstrcat(r->pool,

@@ -204,12 +204,18 @@ expect_json "the agent is active with active grants" \
      and ([.agent_capability_grants[].status] | unique) == ["active"]
      and (.agent_capability_grants[] | select(.capability == "echo") | .input.required) == ["message"]'
 
-http GET "/device?user_code=<b>x</b>"
+http GET "/device?user_code=wdjb-mjht"
 expect_eq "without AgentAuthApprovalURI the verification page is served" 200 "$STATUS"
-if grep -q "aactl approve &lt;b&gt;x&lt;/b&gt;" <<<"$BODY"; then
-    pass "the page tells what to do, with the code escaped"
+if grep -q "aactl approve WDJB-MJHT<" <<<"$BODY"; then
+    pass "the page tells what to do with the code"
 else
-    fail "the page tells what to do, with the code escaped" "$BODY"
+    fail "the page tells what to do with the code" "$BODY"
+fi
+http GET "/device?user_code=WDJB-MJHT%20--user%20admin%3B%20curl%20x%7Csh%20%3Cb%3E"
+if grep -q "aactl approve CODE<" <<<"$BODY" && ! grep -q "curl" <<<"$BODY"; then
+    pass "anything but a well-formed code is not echoed into the command"
+else
+    fail "anything but a well-formed code is not echoed into the command" "$BODY"
 fi
 
 # --- execution ----------------------------------------------------------------

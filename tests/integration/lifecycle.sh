@@ -303,21 +303,21 @@ expect_http "a host the server never saw cannot revoke itself" 404 host_not_foun
 # (host-new.key: the linked host of the first sections, after its rotation)
 "$AAJWT" keygen >"$DIR/a9.key"
 register "$DIR/host-new.key" "$DIR/a9.key" \
-    '{"name":"ciba agent","capabilities":["transfer_funds"],"preferred_method":"ciba","binding_message":"Pay rent\u001b[2J"}'
+    '{"name":"ciba agent","capabilities":["transfer_funds"],"preferred_method":"ciba","binding_message":"Pay rent\u001b[2J\u2028\u202eok"}'
 expect_http "a registration preferring CIBA" 200
 expect_json "CIBA is chosen for a linked host: no code, no URI, a binding message" \
     '.status == "pending" and .approval.method == "ciba" and .approval.expires_in > 0
      and .approval.interval > 0 and (.approval | has("user_code") | not)
      and (.approval | has("verification_uri") | not)
-     and .approval.binding_message == "Pay rent [2J"'
+     and .approval.binding_message == "Pay rent [2J  ok"'
 A9=$AGENT
 aactl --json approvals list >"$AA_TMP/ciba.json"
 CIBA_ID=$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | .device_code' "$AA_TMP/ciba.json")
 expect_eq "aactl lists the CIBA request by its id" ciba_ "${CIBA_ID:0:5}"
-expect_eq "the listing shows the method and message" "ciba Pay rent [2J" \
+expect_eq "the listing shows the method and message" "ciba Pay rent [2J  ok" \
     "$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | "\(.method) \(.binding_message)"' \
         "$AA_TMP/ciba.json")"
-if grep -q "asks alice: \"Pay rent \[2J\" \[\"transfer_funds\"\] -> aactl approve $CIBA_ID" \
+if grep -qF "aactl approve $CIBA_ID  # $A9 asks alice: \"Pay rent [2J  ok\" [\"transfer_funds\"]" \
     "$DIR/ciba.log"; then
     pass "AgentAuthCIBANotify received the request"
 else
