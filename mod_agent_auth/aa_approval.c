@@ -25,6 +25,8 @@ APLOG_USE_MODULE(agent_auth);
 
 #define AA_MAX_BINDING_MESSAGE 500
 #define AA_MAX_HINT 256
+/* Prompts one user receives per minute at most. */
+#define AA_MAX_NOTIFY_PER_MINUTE 5
 /* A notification handler's reply is only logged, never kept. */
 #define AA_MAX_NOTIFY_REPLY 65536
 
@@ -150,7 +152,7 @@ void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agen
     aa_capture_ctx_t *out;
     aa_json_t *doc, *caps;
     const char *errstr;
-    int status, sub_status = 0;
+    int status, sub_status = 0, retry_after;
 
     if (!ap || strcmp(ap->method, AA_METHOD_CIBA) != 0)
         return;
@@ -159,6 +161,15 @@ void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agen
                   host->user_id, agent->id, ap->capabilities);
     if (!conf->ciba_notify)
         return;
+    /* CIBA Core §14: no flood of prompts. Past the limit a request is only
+     * logged and listed; the user is not prompted again this minute. */
+    if (aa_rate_check(r, apr_pstrcat(r->pool, "notify:", host->user_id, NULL),
+                      AA_MAX_NOTIFY_PER_MINUTE, &retry_after) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00054)
+                      "CIBA notification of %s for user %s not sent: more than %d a minute",
+                      ap->id, host->user_id, AA_MAX_NOTIFY_PER_MINUTE);
+        return;
+    }
 
     doc = aa_json_object(r->pool);
     aa_json_set_str(r->pool, doc, "approval_id", ap->id);
