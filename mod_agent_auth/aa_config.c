@@ -249,6 +249,29 @@ static const char *add_approval_method(cmd_parms *cmd, void *dummy, const char *
     return NULL;
 }
 
+/* Published as verification_uri: clients need an absolute URL. */
+static const char *set_approval_uri(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    (void)dummy;
+    if (strncasecmp(arg, "https://", 8) != 0 && strncasecmp(arg, "http://", 7) != 0)
+        return "AgentAuthApprovalURI must be an absolute http:// or https:// URL";
+    cmd_conf(cmd)->approval_uri = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    apr_finfo_t finfo;
+
+    (void)dummy;
+    if (!path || apr_stat(&finfo, path, APR_FINFO_TYPE, cmd->pool) != APR_SUCCESS
+        || finfo.filetype != APR_REG)
+        return apr_psprintf(cmd->pool, "AgentAuthJWKSCAFile: cannot read %s", arg);
+    cmd_conf(cmd)->jwks_ca_file = path;
+    return NULL;
+}
+
 static const char *set_ciba_notify(cmd_parms *cmd, void *dummy, const char *arg)
 {
     aa_srv_conf_t *conf = cmd_conf(cmd);
@@ -326,7 +349,7 @@ const command_rec aa_cmds[] = {
                     "Name the capabilities a linked host's agents get without approval"),
     AP_INIT_ITERATE("AgentAuthModes", add_mode, NULL, RSRC_CONF,
                     "Name the agent modes accepted: delegated and/or autonomous"),
-    AP_INIT_TAKE1("AgentAuthApprovalURI", set_string, SRV_OFFSET(approval_uri), RSRC_CONF,
+    AP_INIT_TAKE1("AgentAuthApprovalURI", set_approval_uri, NULL, RSRC_CONF,
                   "Set the page where humans enter device-authorization codes"),
     AP_INIT_ITERATE("AgentAuthApprovalMethods", add_approval_method, NULL, RSRC_CONF,
                     "Name the approval methods offered: device_authorization and/or ciba"),
@@ -351,7 +374,7 @@ const command_rec aa_cmds[] = {
     AP_INIT_TAKE1("AgentAuthIntrospectionSecret", set_string,
                   SRV_OFFSET(introspection_secret), RSRC_CONF,
                   "Enable /agent/introspect for callers presenting this bearer secret"),
-    AP_INIT_TAKE1("AgentAuthJWKSCAFile", set_string, SRV_OFFSET(jwks_ca_file), RSRC_CONF,
+    AP_INIT_TAKE1("AgentAuthJWKSCAFile", set_ca_file, NULL, RSRC_CONF,
                   "Trust these PEM certificates when fetching JWKS URLs"),
     AP_INIT_TAKE1("AgentAuthJWKSCacheTTL", set_seconds, SRV_OFFSET(jwks_cache_ttl), RSRC_CONF,
                   "Set how long fetched JWKS keys are used before fetching again"),

@@ -28,27 +28,35 @@ APLOG_USE_MODULE(agent_auth);
 typedef struct {
     const char *data;
     apr_size_t len;
-    int sent;
+    apr_size_t offset; /* how much a reader consumed already */
 } aa_body_ctx_t;
 
-/* Feeds the subrequest the arguments instead of the client's body. */
+/*
+ * Feeds the subrequest the arguments instead of the client's body: at most
+ * readbytes per read, as readers such as ap_get_client_block() expect, and
+ * EOS once all of it was consumed.
+ */
 static apr_status_t body_filter(ap_filter_t *f, apr_bucket_brigade *bb, ap_input_mode_t mode,
                                 apr_read_type_e block, apr_off_t readbytes)
 {
     aa_body_ctx_t *ctx = f->ctx;
+    apr_size_t left = ctx->len - ctx->offset, n;
 
     (void)block;
-    (void)readbytes;
     if (mode != AP_MODE_READBYTES && mode != AP_MODE_SPECULATIVE)
         return APR_ENOTIMPL;
-    if (!ctx->sent) {
-        /* The data lives in the main request's pool, which outlives us. */
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(ctx->data, ctx->len,
-                                                               f->c->bucket_alloc));
-        if (mode == AP_MODE_READBYTES)
-            ctx->sent = 1;
+    if (left == 0) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+        return APR_SUCCESS;
     }
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    n = readbytes > 0 && (apr_size_t)readbytes < left ? (apr_size_t)readbytes : left;
+    /* The data lives in the main request's pool, which outlives us. */
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(ctx->data + ctx->offset, n,
+                                                           f->c->bucket_alloc));
+    if (mode == AP_MODE_READBYTES)
+        ctx->offset += n;
+    if (n == left)
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
     return APR_SUCCESS;
 }
 

@@ -120,9 +120,10 @@ static const struct {
     { "description not a string", "[{\"name\":\"a\",\"description\":1,\"backend\":\"/b\"}]",
       "description" },
     { "backend missing", "[{\"name\":\"a\",\"description\":\"d\"}]", "backend" },
-    { "backend a full URL", "[{\"name\":\"a\",\"description\":\"d\",\"backend\":"
-                            "\"http://127.0.0.1/b\"}]",
+    { "backend an ftp URL", "[{\"name\":\"a\",\"description\":\"d\",\"backend\":"
+                            "\"ftp://127.0.0.1/b\"}]",
       "backend" },
+
     { "backend relative", "[{\"name\":\"a\",\"description\":\"d\",\"backend\":\"b/c\"}]",
       "backend" },
     { "backend empty", "[{\"name\":\"a\",\"description\":\"d\",\"backend\":\"\"}]", "backend" },
@@ -141,6 +142,21 @@ static const struct {
       "duplicate" },
     { "not JSON", "name: weather.get", "" },
 };
+
+START_TEST(test_backend_may_be_an_http_url)
+{
+    static const char text[] = "[{\"name\":\"a\",\"description\":\"d\","
+                               "\"backend\":\"http://127.0.0.1:9000/a\"},"
+                               "{\"name\":\"b\",\"description\":\"d\","
+                               "\"backend\":\"HTTPS://svc.internal/b\"}]";
+    aa_caps_t *caps = NULL;
+    const char *err = NULL;
+
+    ck_assert_int_eq(aa_caps_parse(pool, text, strlen(text), &caps, &err), APR_SUCCESS);
+    ck_assert_str_eq(aa_caps_find(caps, "a")->backend, "http://127.0.0.1:9000/a");
+    ck_assert_str_eq(aa_caps_find(caps, "b")->backend, "HTTPS://svc.internal/b");
+}
+END_TEST
 
 START_TEST(test_invalid_capabilities_file_is_rejected)
 {
@@ -283,6 +299,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, test_capability_members_are_kept);
     tcase_add_test(tc, test_optional_members_absent_are_null);
     tcase_add_test(tc, test_empty_list_is_accepted_and_finds_nothing);
+    tcase_add_test(tc, test_backend_may_be_an_http_url);
     tcase_add_loop_test(tc, test_invalid_capabilities_file_is_rejected, 0, NROWS(rejects));
     tcase_add_loop_test(tc, test_find_matches_the_exact_name_only, 0, NROWS(not_found));
     tcase_add_test(tc, test_find_with_null_arguments_finds_nothing);
