@@ -93,7 +93,7 @@ void *aa_merge_srv_conf(apr_pool_t *pool, void *basev, void *addv)
     MERGE_NUM(max_body);
     MERGE_PTR(header_prefix);
     MERGE_PTR(replay_spec);
-    /* The replay cache is per virtual host and created in post_config. */
+    /* The replay caches are shared by all virtual hosts (aa_replay.c). */
     return conf;
 }
 
@@ -370,7 +370,7 @@ const command_rec aa_cmds[] = {
     AP_INIT_TAKE1("AgentAuthAbsoluteLifetime", set_seconds, SRV_OFFSET(absolute_lifetime),
                   RSRC_CONF, "Set the lifetime from creation after which an agent is revoked"),
     AP_INIT_TAKE1("AgentAuthActivityInterval", set_seconds, SRV_OFFSET(touch_interval),
-                  RSRC_CONF, "Set how often, at most, an agent's activity is written"),
+                  RSRC_CONF, "Set how often, at most, agent and host activity is written"),
     AP_INIT_TAKE1("AgentAuthIntrospectionSecret", set_string,
                   SRV_OFFSET(introspection_secret), RSRC_CONF,
                   "Enable /agent/introspect for callers presenting this bearer secret"),

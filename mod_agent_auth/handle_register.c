@@ -482,8 +482,9 @@ int aa_handle_register(request_rec *r)
                       "registration under host %s failed: %s", jwt->iss, errstr);
         return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
     }
-    /* The token's jti now also belongs to a known host: remember it there. */
-    aa_replay_check(r, apr_pstrcat(r->pool, "host:", host->id, NULL), jwt->jti,
+    /* The token's jti now also belongs to a known host: remember it there.
+     * Already accepted once, it cannot be refused now; the result is moot. */
+    (void)aa_replay_check(r, apr_pstrcat(r->pool, "host:", host->id, NULL), jwt->jti,
                     jwt->exp + aa_srv_conf(r->server)->clock_skew, 1);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, AALOGNO(00019)
                   "agent %s (%s) registered under host %s: %s", agent->id, agent->mode,
