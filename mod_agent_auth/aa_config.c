@@ -249,6 +249,19 @@ static const char *add_approval_method(cmd_parms *cmd, void *dummy, const char *
     return NULL;
 }
 
+/* One cache pair serves every virtual host, so only the main server may
+ * choose it; inside a <VirtualHost> it would silently do nothing. */
+static const char *set_replay_cache(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dummy;
+    if (err)
+        return err;
+    cmd_conf(cmd)->replay_spec = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 /* Published as verification_uri: clients need an absolute URL. */
 static const char *set_approval_uri(cmd_parms *cmd, void *dummy, const char *arg)
 {
@@ -388,7 +401,7 @@ const command_rec aa_cmds[] = {
                   "Set the largest request body accepted by the endpoints, in bytes"),
     AP_INIT_TAKE1("AgentAuthHeaderPrefix", set_header_prefix, NULL, RSRC_CONF,
                   "Set the prefix of the identity headers passed to capability backends"),
-    AP_INIT_TAKE1("AgentAuthReplayCache", set_string, SRV_OFFSET(replay_spec), RSRC_CONF,
+    AP_INIT_TAKE1("AgentAuthReplayCache", set_replay_cache, NULL, RSRC_CONF,
                   "Choose the socache provider[:args] that remembers seen JWT ids"),
     AP_INIT_TAKE1("AgentAuthAudience", set_audience, NULL, OR_AUTHCFG,
                   "Set the JWT audience expected where AuthType AgentAuth protects"),
