@@ -121,6 +121,20 @@ static void evict_one(void)
     }
 }
 
+/* The cache entry of url, created when missing. Called locked. */
+static jwks_entry_t *entry_for(const char *url)
+{
+    jwks_entry_t *e = apr_hash_get(cache, url, APR_HASH_KEY_STRING);
+
+    if (e)
+        return e;
+    if (apr_hash_count(cache) >= AA_JWKS_CACHE_MAX)
+        evict_one();
+    e = apr_pcalloc(cache_pool, sizeof(*e));
+    apr_hash_set(cache, apr_pstrdup(cache_pool, url), APR_HASH_KEY_STRING, e);
+    return e;
+}
+
 static void fetch_into_cache(request_rec *r, const char *url)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
@@ -135,13 +149,7 @@ static void fetch_into_cache(request_rec *r, const char *url)
     /* The fetch runs unlocked: it may take seconds. */
     rv = aa_jwks_fetch(r->pool, url, &opts, &body, &len, &errstr);
     lock();
-    e = apr_hash_get(cache, url, APR_HASH_KEY_STRING);
-    if (!e && apr_hash_count(cache) >= AA_JWKS_CACHE_MAX)
-        evict_one();
-    if (!e) {
-        e = apr_pcalloc(cache_pool, sizeof(*e));
-        apr_hash_set(cache, apr_pstrdup(cache_pool, url), APR_HASH_KEY_STRING, e);
-    }
+    e = entry_for(url);
     e->attempted = apr_time_now();
     if (rv == APR_SUCCESS) {
         apr_pool_create(&pool, cache_pool);
@@ -182,6 +190,9 @@ apr_status_t aa_keys_jwks_find(request_rec *r, const char *url, const char *kid,
     may_refresh = !e || now - e->attempted > ttl / 10;
     if (found && !stale)
         found = copy_key(r->pool, found);
+    /* One fetch per URL at a time: the others use what is cached. */
+    else if (may_refresh)
+        entry_for(url)->attempted = now;
     unlock();
     if (found && !stale) {
         *key = found;
