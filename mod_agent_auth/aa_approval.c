@@ -30,23 +30,6 @@ APLOG_USE_MODULE(agent_auth);
 /* A notification handler's reply is only logged, never kept. */
 #define AA_MAX_NOTIFY_REPLY 65536
 
-/* An optional string member of at most max bytes. */
-static int optional_string(request_rec *r, const aa_json_t *body, const char *key,
-                           apr_size_t max, const char **out)
-{
-    apr_status_t rv = aa_json_get_str(body, key, out);
-
-    if (rv == APR_NOTFOUND) {
-        *out = NULL;
-        return OK;
-    }
-    if (rv != APR_SUCCESS || strlen(*out) > max)
-        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
-                              apr_psprintf(r->pool, "%s must be a string of at most %d bytes",
-                                           key, (int)max));
-    return OK;
-}
-
 /* Bytes of the UTF-8 control or layout character at p (C1 controls, line
  * and paragraph separators, bidirectional overrides), else 0. */
 static int layout_char(const unsigned char *p)
@@ -96,11 +79,11 @@ int aa_approval_hints(request_rec *r, const aa_json_t *body, aa_approval_hints_t
     memset(hints, 0, sizeof(*hints));
     if (!body)
         return OK;
-    if ((status = optional_string(r, body, "preferred_method", 64,
+    if ((status = aa_optional_string(r, body, "preferred_method", 64,
                                   &hints->preferred_method)) != OK
-        || (status = optional_string(r, body, "binding_message", AA_MAX_BINDING_MESSAGE,
+        || (status = aa_optional_string(r, body, "binding_message", AA_MAX_BINDING_MESSAGE,
                                      &hints->binding_message)) != OK
-        || (status = optional_string(r, body, "login_hint", AA_MAX_HINT, &login_hint)) != OK)
+        || (status = aa_optional_string(r, body, "login_hint", AA_MAX_HINT, &login_hint)) != OK)
         return status;
     return OK;
 }

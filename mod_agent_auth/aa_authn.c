@@ -135,7 +135,7 @@ static void log_rejection(request_rec *r, const aa_jwt_t *jwt, const char *why)
                   jwt && jwt->sub ? jwt->sub : "-", r->useragent_ip, why);
 }
 
-static aa_err_e agent_status_error(const char *status)
+aa_err_e aa_agent_status_error(const char *status)
 {
     if (strcmp(status, AA_ST_PENDING) == 0)
         return AA_ERR_AGENT_PENDING;
@@ -478,7 +478,7 @@ aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
     if ((err = apply_clocks(r, db, agent, message)) != AA_ERR_NONE)
         return err;
     if (strcmp(agent->status, AA_ST_ACTIVE) != 0)
-        return agent_status_error(agent->status);
+        return aa_agent_status_error(agent->status);
     if (strcmp(host->status, AA_ST_ACTIVE) != 0)
         return host_status_error(host->status);
 

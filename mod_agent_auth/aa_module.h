@@ -149,6 +149,10 @@ int aa_reply_error(request_rec *r, aa_err_e err, const char *message);
 int aa_reply_error_with(request_rec *r, aa_err_e err, const char *message,
                         const char *member, aa_json_t *value);
 int aa_read_json_body(request_rec *r, aa_json_t **body);
+/* body's member key, a string of at most max bytes, or NULL when absent.
+ * OK, or the 400 reply already sent. */
+int aa_optional_string(request_rec *r, const aa_json_t *body, const char *key, apr_size_t max,
+                       const char **out);
 
 /* aa_authn.c */
 int aa_force_authn(request_rec *r);
@@ -166,6 +170,8 @@ void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
                      const aa_agent_t *agent, const char *capability);
 /* header_parser hook: under AuthType AgentAuth, drop client identity headers. */
 int aa_scrub_area_headers(request_rec *r);
+/* The error that refuses an agent in status (anything but active). */
+aa_err_e aa_agent_status_error(const char *status);
 
 /* aa_route.c */
 aa_endpoint_e aa_route(request_rec *r);

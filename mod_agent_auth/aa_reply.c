@@ -135,3 +135,19 @@ int aa_read_json_body(request_rec *r, aa_json_t **body)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST, "The body must be a JSON object");
     return OK;
 }
+
+int aa_optional_string(request_rec *r, const aa_json_t *body, const char *key, apr_size_t max,
+                       const char **out)
+{
+    apr_status_t rv = aa_json_get_str(body, key, out);
+
+    if (rv == APR_NOTFOUND) {
+        *out = NULL;
+        return OK;
+    }
+    if (rv != APR_SUCCESS || strlen(*out) > max)
+        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
+                              apr_psprintf(r->pool, "%s must be a string of at most %d bytes",
+                                           key, (int)max));
+    return OK;
+}

@@ -46,19 +46,6 @@ static int owned_agent(request_rec *r, int allow_hosts, aa_host_t **host,
     return OK;
 }
 
-static aa_err_e status_error(const char *status)
-{
-    if (strcmp(status, AA_ST_PENDING) == 0)
-        return AA_ERR_AGENT_PENDING;
-    if (strcmp(status, AA_ST_REJECTED) == 0)
-        return AA_ERR_AGENT_REJECTED;
-    if (strcmp(status, AA_ST_CLAIMED) == 0)
-        return AA_ERR_AGENT_CLAIMED;
-    if (strcmp(status, AA_ST_EXPIRED) == 0)
-        return AA_ERR_AGENT_EXPIRED;
-    return AA_ERR_AGENT_REVOKED;
-}
-
 /* Defaults apply at once only where a human already vouched for the host. */
 static int host_auto_approves(const aa_host_t *host, const aa_agent_t *agent)
 {
@@ -346,7 +333,7 @@ int aa_handle_reactivate(request_rec *r)
         aa_approval_announce(r, approval, agent, host);
     }
     else if (strcmp(agent->status, AA_ST_ACTIVE) != 0) {
-        return aa_reply_error(r, status_error(agent->status), NULL);
+        return aa_reply_error(r, aa_agent_status_error(agent->status), NULL);
     }
 
     if (aa_store_grant_list(r->pool, db, agent->id, &grants, &errstr) != APR_SUCCESS)
@@ -453,7 +440,7 @@ int aa_handle_rotate_key(request_rec *r)
         return status;
     if (strcmp(agent->status, AA_ST_ACTIVE) != 0 && strcmp(agent->status, AA_ST_EXPIRED) != 0
         && strcmp(agent->status, AA_ST_PENDING) != 0)
-        return aa_reply_error(r, status_error(agent->status), NULL);
+        return aa_reply_error(r, aa_agent_status_error(agent->status), NULL);
     if (*agent->jwks_url)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
                               "JWKS agents rotate by publishing a new key at their JWKS URL");

@@ -27,22 +27,6 @@ typedef struct {
     apr_array_header_t *constraints; /* const char * JSON text or "", parallel */
 } aa_register_req_t;
 
-static int optional_text(request_rec *r, const aa_json_t *body, const char *key,
-                         apr_size_t max, const char **out)
-{
-    apr_status_t rv = aa_json_get_str(body, key, out);
-
-    if (rv == APR_NOTFOUND) {
-        *out = NULL;
-        return OK;
-    }
-    if (rv != APR_SUCCESS || strlen(*out) > max)
-        return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
-                              apr_psprintf(r->pool, "%s must be a string of at most %d "
-                                           "characters", key, (int)max));
-    return OK;
-}
-
 /*
  * A constraint on a field the capability's input schema rules out
  * (additionalProperties false and not among its properties) could never be
@@ -159,9 +143,9 @@ static int parse_request(request_rec *r, const aa_json_t *body, aa_register_req_
         || strlen(req->name) > AA_MAX_NAME)
         return aa_reply_error(r, AA_ERR_INVALID_REQUEST,
                               "name is required: a string of 1 to 200 characters");
-    if ((status = optional_text(r, body, "host_name", AA_MAX_NAME, &req->host_name)) != OK
-        || (status = optional_text(r, body, "mode", 32, &req->mode)) != OK
-        || (status = optional_text(r, body, "reason", AA_MAX_REASON, &req->reason)) != OK
+    if ((status = aa_optional_string(r, body, "host_name", AA_MAX_NAME, &req->host_name)) != OK
+        || (status = aa_optional_string(r, body, "mode", 32, &req->mode)) != OK
+        || (status = aa_optional_string(r, body, "reason", AA_MAX_REASON, &req->reason)) != OK
         || (status = aa_approval_hints(r, body, &req->hints)) != OK)
         return status;
     if (!req->mode)
