@@ -6,7 +6,8 @@
  *
  * At PATH_INFO /ciba-notify it is also the demo's CIBA notification channel
  * (AgentAuthCIBANotify): each request is appended, as one line a person can
- * act on, to the file named by AA_DEMO_NOTIFY_LOG.
+ * act on, to the file named by AA_DEMO_NOTIFY_LOG; AA_DEMO_AACTL is the
+ * aactl command line that approves it.
  */
 #include <json-c/json.h>
 
@@ -122,8 +123,10 @@ static void ciba_notify(json_object *request)
     json_object_object_get_ex(request, "binding_message", &message);
     /* The command comes first: the client-chosen message, quoted as JSON,
      * cannot push it out of sight or pose as another one. */
-    fprintf(log, "%ld aactl approve %s  # %s asks %s: %s %s\n", (long)time(NULL),
+    fprintf(log, "%s approve %s  # %ld: %s asks %s: %s %s\n",
+            getenv("AA_DEMO_AACTL") ? getenv("AA_DEMO_AACTL") : "aactl",
             string_arg(request, "approval_id") ? string_arg(request, "approval_id") : "?",
+            (long)time(NULL),
             string_arg(request, "agent_id") ? string_arg(request, "agent_id") : "?",
             string_arg(request, "user_id") ? string_arg(request, "user_id") : "?",
             message ? json_object_to_json_string_ext(message, JSON_C_TO_STRING_PLAIN) : "\"\"",

@@ -253,8 +253,12 @@ static int has_identity_prefix(const char *name, const char *prefix)
     return 1;
 }
 
-/* Drop client-sent headers that look like ours, so none can be forged. */
-static void scrub_identity_headers(request_rec *r, apr_table_t *headers)
+/*
+ * Drop client-sent headers that look like ours, so none can be forged.
+ * warn: headers are the client's own (not a copy that already carries the
+ * identity this module set), so a match is worth a warning.
+ */
+static void scrub_identity_headers(request_rec *r, apr_table_t *headers, int warn)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     const apr_array_header_t *arr = apr_table_elts(headers);
@@ -268,8 +272,9 @@ static void scrub_identity_headers(request_rec *r, apr_table_t *headers)
     for (i = 0; i < doomed->nelts; i++) {
         const char *key = APR_ARRAY_IDX(doomed, i, const char *);
 
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00020)
-                      "removed client-sent identity header %s", key);
+        if (warn)
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, AALOGNO(00020)
+                          "removed client-sent identity header %s", key);
         apr_table_unset(headers, key);
     }
     /* Nor may the client have a proxy drop ours as hop-by-hop headers. */
@@ -294,7 +299,7 @@ int aa_scrub_area_headers(request_rec *r)
     /* Where the module vouches for identity headers, no client may send
      * them, even when authorization lets a request in without an agent. */
     if (is_agent_auth_area(r))
-        scrub_identity_headers(r, r->headers_in);
+        scrub_identity_headers(r, r->headers_in, 1);
     return DECLINED;
 }
 
@@ -312,7 +317,9 @@ void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
     };
     apr_size_t i;
 
-    scrub_identity_headers(r, headers);
+    /* Only the main request's own headers come from the client; a copy,
+     * or a subrequest's, holds the identity set there already. */
+    scrub_identity_headers(r, headers, headers == r->headers_in && !r->main);
     for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         if (!values[i][2])
             continue;

@@ -156,18 +156,44 @@ static const char *set_string(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+/* Durations with bounds of their own, checked where "apachectl -t" sees them. */
+static const struct {
+    const char *name;
+    apr_int64_t min, max;
+} seconds_bounds[] = {
+    { "AgentAuthApprovalTTL", 10, 86400 },
+    { "AgentAuthBackendTimeout", 1, 3600 },
+    { "AgentAuthJWKSCacheTTL", 1, 86400 },
+};
+
 static const char *set_seconds(cmd_parms *cmd, void *dummy, const char *arg)
 {
     aa_srv_conf_t *conf = cmd_conf(cmd);
     apr_int64_t *slot = (apr_int64_t *)((char *)conf + (apr_size_t)cmd->info);
     char *end = NULL;
     apr_int64_t v = apr_strtoi64(arg, &end, 10);
+    apr_size_t i;
 
     (void)dummy;
     if (!*arg || *end || v < 0 || v > APR_INT64_C(100) * 365 * 86400)
         return apr_psprintf(cmd->pool, "%s needs a number of seconds, not \"%s\"",
                             cmd->cmd->name, arg);
+    for (i = 0; i < sizeof(seconds_bounds) / sizeof(seconds_bounds[0]); i++)
+        if (strcasecmp(cmd->cmd->name, seconds_bounds[i].name) == 0
+            && (v < seconds_bounds[i].min || v > seconds_bounds[i].max))
+            return apr_psprintf(cmd->pool, "%s must be between %" APR_INT64_T_FMT " and %"
+                                APR_INT64_T_FMT " seconds", cmd->cmd->name,
+                                seconds_bounds[i].min, seconds_bounds[i].max);
     *slot = v;
+    return NULL;
+}
+
+static const char *set_introspection_secret(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    (void)dummy;
+    if (strlen(arg) < 16)
+        return "AgentAuthIntrospectionSecret must be at least 16 characters";
+    cmd_conf(cmd)->introspection_secret = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
 
@@ -384,8 +410,7 @@ const command_rec aa_cmds[] = {
                   RSRC_CONF, "Set the lifetime from creation after which an agent is revoked"),
     AP_INIT_TAKE1("AgentAuthActivityInterval", set_seconds, SRV_OFFSET(touch_interval),
                   RSRC_CONF, "Set how often, at most, agent and host activity is written"),
-    AP_INIT_TAKE1("AgentAuthIntrospectionSecret", set_string,
-                  SRV_OFFSET(introspection_secret), RSRC_CONF,
+    AP_INIT_TAKE1("AgentAuthIntrospectionSecret", set_introspection_secret, NULL, RSRC_CONF,
                   "Enable /agent/introspect for callers presenting this bearer secret"),
     AP_INIT_TAKE1("AgentAuthJWKSCAFile", set_ca_file, NULL, RSRC_CONF,
                   "Trust these PEM certificates when fetching JWKS URLs"),

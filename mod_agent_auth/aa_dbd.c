@@ -49,8 +49,9 @@ aa_db_t *aa_dbd_acquire(request_rec *r)
         dbd = dbd_acquire ? dbd_acquire(r) : NULL;
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00007)
-                      "no database connection from mod_dbd (is the schema created? "
-                      "see aactl schema create)");
+                      "no database connection from mod_dbd (is the schema created, with "
+                      "aactl schema create? for SQLite, may httpd's User write the "
+                      "database's directory? see mod_dbd's errors above)");
         return NULL;
     }
     /* mod_dbd hands a request one connection; one aa_db_t for it lets

@@ -103,6 +103,19 @@ void aa_execute_register_filters(void)
     ap_register_output_filter(AA_CAPTURE_FILTER, capture_filter, NULL, AP_FTYPE_RESOURCE);
 }
 
+/* Headers the client named hop-by-hop in Connection end at this hop. */
+static void unset_connection_listed(apr_table_t *headers, apr_pool_t *pool)
+{
+    const char *list = apr_table_get(headers, "Connection");
+    char *copy, *tok, *state = NULL;
+
+    if (!list)
+        return;
+    copy = apr_pstrdup(pool, list);
+    for (tok = apr_strtok(copy, ", \t", &state); tok; tok = apr_strtok(NULL, ", \t", &state))
+        apr_table_unset(headers, tok);
+}
+
 int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_t *headers,
                    apr_table_t *env, aa_capture_ctx_t *out, int *sub_status)
 {
@@ -124,6 +137,7 @@ int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_
     /* The body is ours, and no header may name ours as hop-by-hop: a
      * proxying backend would drop the identity headers it lists. */
     apr_table_unset(rr->headers_in, "Transfer-Encoding");
+    unset_connection_listed(rr->headers_in, rr->pool);
     apr_table_unset(rr->headers_in, "Connection");
     apr_table_unset(rr->headers_in, "Keep-Alive");
     apr_table_unset(rr->headers_in, "Proxy-Connection");

@@ -223,6 +223,11 @@ TOKEN=$(agent_jwt "$DIR/agent.key" "$AGENT_ID" "$EXEC_AUD")
 http POST /capability/execute "$TOKEN" '{"capability":"echo","arguments":{"message":"hello, agent"}}'
 expect_http "execute echo" 200
 expect_json "the backend's reply comes back as data" '.data == {"echo":"hello, agent"}'
+if grep -q "AA00020" "$DIR/logs/error.log"; then
+    fail "no forgery warning when nobody forged a header" "$(grep AA00020 "$DIR/logs/error.log")"
+else
+    pass "no forgery warning when nobody forged a header"
+fi
 http POST /capability/execute "$TOKEN" '{"capability":"echo","arguments":{"message":"again"}}'
 expect_http "a replayed jti is refused" 401 invalid_jwt
 if aa_httpd_reload; then

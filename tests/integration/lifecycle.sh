@@ -317,8 +317,8 @@ expect_eq "aactl lists the CIBA request by its id" ciba_ "${CIBA_ID:0:5}"
 expect_eq "the listing shows the method and message" "ciba Pay rent [2J  ok" \
     "$(jq -r --arg a "$A9" '.[] | select(.agent_id == $a) | "\(.method) \(.binding_message)"' \
         "$AA_TMP/ciba.json")"
-if grep -qF "aactl approve $CIBA_ID  # $A9 asks alice: \"Pay rent [2J  ok\" [\"transfer_funds\"]" \
-    "$DIR/ciba.log"; then
+if grep -qE "^aactl approve $CIBA_ID  # [0-9]+: $A9 asks alice: " "$DIR/ciba.log" \
+    && grep -qF "asks alice: \"Pay rent [2J  ok\" [\"transfer_funds\"]" "$DIR/ciba.log"; then
     pass "AgentAuthCIBANotify received the request"
 else
     fail "AgentAuthCIBANotify received the request" "$(cat "$DIR/ciba.log")"
