@@ -2,6 +2,8 @@
 /* aa_config: directives, their defaults, create/merge and getters. */
 #include "aa_module.h"
 
+#include "ap_provider.h"
+
 #include "http_log.h"
 
 APLOG_USE_MODULE(agent_auth);
@@ -236,8 +238,14 @@ static const char *add_default_cap(cmd_parms *cmd, void *dummy, const char *arg)
     if (!conf->default_caps)
         conf->default_caps = apr_array_make(cmd->pool, 4, sizeof(const char *));
     /* "none" states an empty list explicitly, overriding a parent's. */
-    if (strcmp(arg, "none") != 0)
-        APR_ARRAY_PUSH(conf->default_caps, const char *) = apr_pstrdup(cmd->pool, arg);
+    if (strcmp(arg, "none") == 0)
+        return NULL;
+    /* Checked here when the capabilities are known already, so that
+     * "apachectl -t" sees it; post_config checks again in any case. */
+    if (conf->caps && !aa_caps_find(conf->caps, arg))
+        return apr_psprintf(cmd->pool, "AgentAuthHostDefaultCapabilities: %s is not in %s",
+                            arg, conf->caps_file);
+    APR_ARRAY_PUSH(conf->default_caps, const char *) = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
 
@@ -280,10 +288,17 @@ static const char *add_approval_method(cmd_parms *cmd, void *dummy, const char *
 static const char *set_replay_cache(cmd_parms *cmd, void *dummy, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *sep = ap_strchr_c(arg, ':');
+    const char *name = sep ? apr_pstrmemdup(cmd->temp_pool, arg, sep - arg) : arg;
 
     (void)dummy;
     if (err)
         return err;
+    /* Providers register when their module loads: LoadModule comes first. */
+    if (!ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name, AP_SOCACHE_PROVIDER_VERSION))
+        return apr_psprintf(cmd->pool, "AgentAuthReplayCache: socache provider \"%s\" is not "
+                            "loaded (LoadModule socache_%s_module before this line)", name,
+                            name);
     cmd_conf(cmd)->replay_spec = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
