@@ -33,7 +33,7 @@ const char *aa_bearer_token(request_rec *r)
 }
 
 /* Peek at the unverified header typ, only to choose which check to run. */
-const char *aa_peek_typ(request_rec *r, const char *token)
+static const char *peek_typ(request_rec *r, const char *token)
 {
     const char *dot = ap_strchr_c(token, '.');
     unsigned char *raw;
@@ -72,7 +72,7 @@ int aa_force_authn(request_rec *r)
     /* Elsewhere an agent JWT is optional; verify it only when present. */
     token = aa_bearer_token(r);
     if (token && (ep == AA_EP_CAP_LIST || ep == AA_EP_CAP_DESCRIBE)) {
-        const char *typ = aa_peek_typ(r, token);
+        const char *typ = peek_typ(r, token);
 
         if (typ && strcmp(typ, AA_JWT_TYP_AGENT) == 0)
             return OK;

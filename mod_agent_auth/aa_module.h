@@ -161,8 +161,6 @@ int aa_authn_agent(request_rec *r, const char *audience);
 int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host, aa_jwt_t **jwt,
                   aa_jwk_t **presented_key);
 const char *aa_bearer_token(request_rec *r);
-/* The unverified typ of token's header, or NULL: only to choose a check. */
-const char *aa_peek_typ(request_rec *r, const char *token);
 /*
  * Replace whatever client-sent headers look like the identity headers
  * (AgentAuthHeaderPrefix, '_' taken for '-') with the agent's, and put the

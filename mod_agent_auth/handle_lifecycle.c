@@ -424,37 +424,9 @@ static int new_public_key(request_rec *r, const aa_json_t *body, aa_jwk_t **key)
     return OK;
 }
 
-/*
- * The official SDK rotates an agent's key with the agent's own JWT rather
- * than the host's (§5.8); proof of the current key is accepted as well.
- */
-static int self_rotating_agent(request_rec *r, aa_host_t **host, aa_json_t **body,
-                               aa_db_t **db, aa_agent_t **agent)
-{
-    const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    aa_req_t *req = aa_req(r);
-    const char *named = NULL;
-    int status;
-
-    if ((status = aa_read_json_body(r, body)) != OK
-        || (!req->agent && (status = aa_authn_agent(r, conf->issuer)) != OK))
-        return status;
-    if (aa_json_get_str(*body, "agent_id", &named) == APR_SUCCESS
-        && strcmp(named, req->agent->id) != 0)
-        return aa_reply_error(r, AA_ERR_UNAUTHORIZED_OPERATION,
-                              "An agent may rotate only its own key");
-    *db = aa_dbd_acquire(r);
-    if (!*db)
-        return aa_reply_error(r, AA_ERR_TEMPORARILY_UNAVAILABLE, NULL);
-    *host = req->host;
-    *agent = req->agent;
-    return OK;
-}
-
 int aa_handle_rotate_key(request_rec *r)
 {
-    const char *errstr = NULL, *token = aa_bearer_token(r);
-    const char *typ = token ? aa_peek_typ(r, token) : NULL;
+    const char *errstr = NULL;
     aa_host_t *host;
     aa_agent_t *agent, *other;
     aa_jwk_t *key;
@@ -463,11 +435,8 @@ int aa_handle_rotate_key(request_rec *r)
     apr_status_t rv;
     int status;
 
-    if (typ && strcmp(typ, AA_JWT_TYP_AGENT) == 0)
-        status = self_rotating_agent(r, &host, &body, &db, &agent);
-    else
-        status = owned_agent(r, 0, &host, &body, &db, &agent);
-    if (status != OK || (status = new_public_key(r, body, &key)) != OK)
+    if ((status = owned_agent(r, 0, &host, &body, &db, &agent)) != OK
+        || (status = new_public_key(r, body, &key)) != OK)
         return status;
     if (strcmp(agent->status, AA_ST_ACTIVE) != 0 && strcmp(agent->status, AA_ST_EXPIRED) != 0
         && strcmp(agent->status, AA_ST_PENDING) != 0)

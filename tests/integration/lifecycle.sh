@@ -224,20 +224,6 @@ expect_http "agents keep working, naming the host by its new iss" 200
 http POST /capability/execute "$(ajwt "$DIR/a1-new.key" "$A1" "$EXEC" "{\"iss\":\"$HOST_ID\"}")" \
     '{"capability":"check_balance","arguments":{"account_id":"x"}}'
 expect_http "an agent JWT naming the host's old key as iss is refused" 401 invalid_jwt
-# The official SDK rotates with the agent's own JWT and no agent_id.
-"$AAJWT" keygen >"$DIR/a1-self.key"
-http POST /agent/rotate-key "$(ajwt "$DIR/a1-new.key" "$A1" "$B")" \
-    "$(jq -cn --argjson k "$("$AAJWT" jwk "$DIR/a1-self.key")" '{public_key:$k}')"
-expect_http "an agent rotates its own key with its current one" 200
-http POST /capability/execute "$(ajwt "$DIR/a1-new.key" "$A1" "$EXEC")" \
-    '{"capability":"check_balance","arguments":{"account_id":"x"}}'
-expect_http "after which the key it replaced is refused" 401 invalid_jwt
-http POST /capability/execute "$(ajwt "$DIR/a1-self.key" "$A1" "$EXEC")" \
-    '{"capability":"check_balance","arguments":{"account_id":"x"}}'
-expect_http "and the new one works" 200
-http POST /agent/rotate-key "$(ajwt "$DIR/a1-self.key" "$A1" "$B")" \
-    "$(jq -cn --argjson k "$("$AAJWT" jwk "$DIR/a1-new.key")" '{agent_id:"agt_someone_else",public_key:$k}')"
-expect_http "but never another agent's" 403 unauthorized
 
 # --- partial approval and claiming --------------------------------------------------------
 "$AAJWT" keygen >"$DIR/h2.key"
