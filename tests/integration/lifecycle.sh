@@ -224,6 +224,10 @@ expect_http "agents keep working, naming the host by its new iss" 200
 http POST /capability/execute "$(ajwt "$DIR/a1-new.key" "$A1" "$EXEC" "{\"iss\":\"$HOST_ID\"}")" \
     '{"capability":"check_balance","arguments":{"account_id":"x"}}'
 expect_http "an agent JWT naming the host's old key as iss is refused" 401 invalid_jwt
+"$AAJWT" keygen >"$DIR/a1-self.key"
+http POST /agent/rotate-key "$(ajwt "$DIR/a1-new.key" "$A1" "$B")" \
+    "$(jq -cn --argjson k "$("$AAJWT" jwk "$DIR/a1-self.key")" '{public_key:$k}')"
+expect_http "an agent cannot rotate a key with its own JWT: §5.8 wants the host's" 401 invalid_jwt
 
 # --- partial approval and claiming --------------------------------------------------------
 "$AAJWT" keygen >"$DIR/h2.key"
