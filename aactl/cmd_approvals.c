@@ -248,6 +248,35 @@ static void report(aactl_ctx_t *ctx, const char *verb, const aa_resolution_t *re
         printf("  denied: %s\n", names_text(ctx, denied));
 }
 
+/*
+ * A CIBA request asks one person, the host's user: it is approved as that
+ * user (the default), and --user naming someone else is a conflict rather
+ * than a silent substitution.
+ */
+static int ciba_approver(aactl_ctx_t *ctx, const char *typed, int user_given,
+                         const char **user)
+{
+    const char *errstr = NULL;
+    aa_approval_t *ap;
+    aa_host_t *host;
+
+    if (aa_ops_approval_lookup(ctx->pool, &ctx->db, typed, &ap, &errstr) != APR_SUCCESS
+        || strcmp(ap->method, AA_METHOD_CIBA) != 0
+        || aa_store_host_get(ctx->pool, &ctx->db, ap->host_id, &host, &errstr) != APR_SUCCESS
+        || !*host->user_id)
+        return AACTL_OK; /* approve itself reports what is wrong */
+    if (!user_given) {
+        *user = host->user_id;
+        return AACTL_OK;
+    }
+    if (strcmp(*user, host->user_id) != 0) {
+        ctx->errstr = apr_psprintf(ctx->pool, "approve: this CIBA request asks %s, not %s",
+                                   host->user_id, *user);
+        return AACTL_CONFLICT;
+    }
+    return AACTL_OK;
+}
+
 int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
 {
     aactl_opt_t opts[] = { { "--user", 1, NULL, 0 },         { "--trust", 0, NULL, 0 },
@@ -281,6 +310,8 @@ int aactl_approve(aactl_ctx_t *ctx, int argc, const char *const *argv)
         return AACTL_USAGE;
     }
     user = opts[0].set ? opts[0].value : aactl_default_user();
+    if ((rc = ciba_approver(ctx, pos[0], opts[0].set, &user)) != AACTL_OK)
+        return rc;
     aactl_lifetimes(&ctx->conf, &lt);
     before = pending_before(ctx, pos[0]);
     rv = aa_ops_approve_some(ctx->pool, &ctx->db, pos[0], user, trust, only, opts[4].value,

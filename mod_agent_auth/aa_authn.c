@@ -298,8 +298,9 @@ int aa_scrub_area_headers(request_rec *r)
 {
     /* Where the module vouches for identity headers, no client may send
      * them, even when authorization lets a request in without an agent. */
+    /* An internal redirect (ErrorDocument) shares the headers we set. */
     if (is_agent_auth_area(r))
-        scrub_identity_headers(r, r->headers_in, 1);
+        scrub_identity_headers(r, r->headers_in, !r->prev && !r->main);
     return DECLINED;
 }
 
@@ -319,7 +320,7 @@ void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
 
     /* Only the main request's own headers come from the client; a copy,
      * or a subrequest's, holds the identity set there already. */
-    scrub_identity_headers(r, headers, headers == r->headers_in && !r->main);
+    scrub_identity_headers(r, headers, headers == r->headers_in && !r->main && !r->prev);
     for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         if (!values[i][2])
             continue;

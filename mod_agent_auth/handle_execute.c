@@ -305,8 +305,13 @@ static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_capture_ctx_t *
     if (!ap_is_HTTP_SUCCESS(backend_status)) {
         const char *code;
 
-        /* A backend may refuse in the spec's own format; pass that on. */
+        /* A backend may refuse in the spec's own format; pass that on,
+         * unless the status would read as the agent's own authentication
+         * failing (401, 407) or is one httpd cannot name. */
         if (backend_status >= 400 && backend_status < 500
+            && backend_status != HTTP_UNAUTHORIZED
+            && backend_status != HTTP_PROXY_AUTHENTICATION_REQUIRED
+            && atoi(ap_get_status_line(backend_status)) == backend_status
             && aa_json_get_str(data, "error", &code) == APR_SUCCESS) {
             const char *message;
 

@@ -327,8 +327,10 @@ if grep -qE "^aactl approve $CIBA_ID  # [0-9]+: $A9 asks alice: " "$DIR/ciba.log
 else
     fail "AgentAuthCIBANotify received the request" "$(cat "$DIR/ciba.log")"
 fi
-aactl approve "$CIBA_ID" --user alice >/dev/null
-expect_eq "aactl approves a CIBA request by its id" 0 $?
+aactl approve "$CIBA_ID" --user bob >/dev/null 2>&1
+expect_eq "a CIBA request for alice cannot be approved as bob" 4 $?
+aactl approve "$CIBA_ID" >/dev/null
+expect_eq "aactl approves a CIBA request by its id, as the user it asks" 0 $?
 aactl approve "$CIBA_ID" --user alice >/dev/null 2>&1
 expect_eq "approving it twice is a conflict" 4 $?
 http GET "/agent/status?agent_id=$A9" "$(hjwt "$DIR/host-new.key")"
