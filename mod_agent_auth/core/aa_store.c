@@ -239,7 +239,8 @@ apr_status_t aa_store_grant_active_for(apr_pool_t *pool, aa_db_t *db, const char
 {
     const char *args[] = { agent_id, capability };
 
-    return aa_store_select_rows(pool, db, "aa_grant_active_for", 2, args, map_grant, grants, errstr);
+    return aa_store_select_rows(pool, db, "aa_grant_active_for", 2, args, map_grant, grants,
+                                errstr);
 }
 
 apr_status_t aa_store_grant_insert(apr_pool_t *pool, aa_db_t *db, const aa_grant_t *g,
