@@ -478,6 +478,7 @@ void aa_approval_policy(const aa_srv_conf_t *conf, aa_approval_policy_t *policy)
     policy->binding_message = "";
     policy->ttl = conf->approval_ttl;
     policy->interval = conf->approval_interval;
+    policy->keep_older = 0;
 }
 
 void aa_lifetimes(const aa_srv_conf_t *conf, aa_lifetimes_t *lt)

@@ -343,6 +343,7 @@ static apr_status_t retry_pending(request_rec *r, aa_db_t *db, const aa_host_t *
     if (rv != APR_SUCCESS)
         return rv;
     aa_approval_choose(r, host, agent, &req->hints, &policy);
+    policy.keep_older = 1;
     return aa_ops_approval_open(r->pool, db, agent, "registration", &policy, aa_now(),
                                 approval, code, errstr);
 }

@@ -23,7 +23,8 @@ apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_
     apr_status_t rv;
     int i;
 
-    rv = aa_store_approval_supersede(pool, db, agent->id, now, errstr);
+    rv = policy->keep_older ? APR_SUCCESS
+                            : aa_store_approval_supersede(pool, db, agent->id, now, errstr);
     if (rv == APR_SUCCESS)
         rv = aa_store_grant_list(pool, db, agent->id, &grants, errstr);
     if (rv != APR_SUCCESS)
@@ -123,6 +124,21 @@ static apr_status_t load_pending(apr_pool_t *pool, aa_db_t *db, const char *type
         return AA_ECONFLICT;
     }
     return APR_SUCCESS;
+}
+
+/*
+ * Decisions on one host's requests take its row first, in one order, so
+ * that two live codes of an agent decided at once cannot deadlock; the
+ * host is read afresh under the lock.
+ */
+static apr_status_t lock_host(apr_pool_t *pool, aa_db_t *db, aa_resolution_t *out,
+                              const char **errstr)
+{
+    apr_status_t rv = aa_store_host_lock(pool, db, out->host->id, &out->host, errstr);
+
+    if (rv == APR_NOTFOUND)
+        *errstr = "the host of this approval no longer exists";
+    return rv;
 }
 
 apr_status_t aa_ops_finish(apr_pool_t *pool, aa_db_t *db, apr_status_t rv,
@@ -329,6 +345,8 @@ apr_status_t aa_ops_approve_some(apr_pool_t *pool, aa_db_t *db, const char *type
         return rv;
 
     rv = load_pending(pool, db, typed, now, out, errstr);
+    if (rv == APR_SUCCESS)
+        rv = lock_host(pool, db, out, errstr);
     /* §2.7, §2.9: a delegated agent's host belongs to that agent's user. */
     if (rv == APR_SUCCESS && trust_host == AA_TRUST_DEFAULT)
         trust_host = strcmp(out->agent->mode, AA_MODE_DELEGATED) == 0
@@ -357,6 +375,9 @@ apr_status_t aa_ops_approve_some(apr_pool_t *pool, aa_db_t *db, const char *type
         rv = activate_agent(pool, db, out->agent,
                             *out->host->user_id ? out->host->user_id : user_id, lt, now,
                             errstr);
+    /* Other live codes of the agent showed the same grants: now moot. */
+    if (rv == APR_SUCCESS)
+        rv = aa_store_approval_supersede(pool, db, out->agent->id, now, errstr);
     if (rv == APR_SUCCESS)
         out->approval->status = AA_AP_APPROVED;
     return aa_ops_finish(pool, db, rv, errstr);
@@ -408,6 +429,8 @@ apr_status_t aa_ops_deny(apr_pool_t *pool, aa_db_t *db, const char *typed, const
         return rv;
 
     rv = load_pending(pool, db, typed, now, out, errstr);
+    if (rv == APR_SUCCESS)
+        rv = lock_host(pool, db, out, errstr);
     if (rv == APR_SUCCESS) {
         rv = aa_store_approval_resolve(pool, db, out->approval->id, AA_AP_DENIED, user_id,
                                        now, errstr);

@@ -23,6 +23,7 @@ typedef struct {
     const char *verification_uri;
     apr_int64_t ttl;      /* seconds until the approval expires */
     apr_int64_t interval; /* polling interval advertised to clients */
+    int keep_older;       /* a plain retry: the agent's live codes stay valid */
 } aa_approval_policy_t;
 
 /* The three lifetime clocks of §2.4, in seconds; 0 disables a clock. */
@@ -125,10 +126,13 @@ typedef struct {
 } aa_resolution_t;
 
 /*
- * Open a device-authorization approval for agent, superseding its older
- * pending ones and so listing every grant of the agent still pending: an
- * approval approves exactly what it shows. *user_code is the code to show
- * the human; only its hash is stored. Runs inside the caller's transaction.
+ * Open an approval for agent listing every grant of the agent still
+ * pending: an approval approves exactly what it shows. Older pending
+ * approvals of the agent are superseded, unless policy->keep_older says
+ * nothing changed since they were opened (a retried registration), so the
+ * code a person already holds keeps working. *user_code is the code to
+ * show the human (NULL for CIBA); only its hash is stored. Runs inside the
+ * caller's transaction.
  */
 apr_status_t aa_ops_approval_open(apr_pool_t *pool, aa_db_t *db, const aa_agent_t *agent,
                                   const char *kind, const aa_approval_policy_t *policy,

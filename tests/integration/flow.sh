@@ -189,14 +189,16 @@ if grep -q "$AGENT_ID" "$AA_TMP/approvals.txt"; then
 else
     fail "aactl approvals list shows the request" "$(cat "$AA_TMP/approvals.txt")"
 fi
-aactl approve "$FIRST_CODE" >/dev/null 2>&1
-expect_eq "a superseded code no longer approves (exit 4)" 4 $?
+expect_eq "the retry leaves the code a person may hold valid" pending \
+    "$(aactl --json approvals show "$FIRST_CODE" | jq -r .status)"
 aactl approve NOPE-NOPE >/dev/null 2>&1
 expect_eq "an unknown code is not found (exit 3)" 3 $?
 aactl approve "$(tr 'A-Z' 'a-z' <<<"$CODE" | tr -d -)" --user alice >"$AA_TMP/approve.out" 2>&1
 expect_eq "aactl approve CODE succeeds (lower case, no dash; links the new host, §2.9)" 0 $?
 aactl approve "$CODE" --user alice >/dev/null 2>&1
 expect_eq "approving twice is a conflict (exit 4)" 4 $?
+aactl approve "$FIRST_CODE" --user alice >/dev/null 2>&1
+expect_eq "the retry's other code is closed by the approval (exit 4)" 4 $?
 
 http GET "/agent/status?agent_id=$AGENT_ID" "$(host_jwt)"
 expect_json "the agent is active with active grants" \

@@ -402,6 +402,18 @@ expect_json "an unknown host gets a device code even when it prefers CIBA" \
     '.status == "pending" and .approval.method == "device_authorization"
      and (.approval.user_code | test("^[A-Z0-9]{4}-[A-Z0-9]{4}$"))'
 
+# --- a retried registration keeps the code a person already holds --------------
+"$AAJWT" keygen >"$DIR/h21.key"
+"$AAJWT" keygen >"$DIR/a21.key"
+register "$DIR/h21.key" "$DIR/a21.key" '{"name":"retried","capabilities":["echo"]}'
+C1=$(jbody .approval.user_code)
+register "$DIR/h21.key" "$DIR/a21.key" '{"name":"retried","capabilities":["echo"]}'
+C2=$(jbody .approval.user_code)
+aactl approve "$C1" --user alice >/dev/null
+expect_eq "the first code still approves after a retry" 0 $?
+aactl approve "$C2" --user alice >/dev/null 2>&1
+expect_eq "and the retry's code is then closed" 4 $?
+
 # --- a denied first registration (§7.1): the client still learns the outcome ---
 "$AAJWT" keygen >"$DIR/h13.key"
 "$AAJWT" keygen >"$DIR/a13.key"
