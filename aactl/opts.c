@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* opts.c: the one option parser every aactl command uses. */
 #include "aactl.h"
+#include "../mod_agent_auth/core/aa_caps.h"
 
 #include <apr_strings.h>
 
@@ -125,7 +126,7 @@ int aactl_opt_oneof(aactl_ctx_t *ctx, const char *cmd, aactl_opt_t *opts, const 
 apr_array_header_t *aactl_split_names(apr_pool_t *pool, const char *const *args, int n)
 {
     apr_array_header_t *names = apr_array_make(pool, 4, sizeof(const char *));
-    int i, j;
+    int i;
 
     for (i = 0; i < n; i++) {
         char *copy = apr_pstrdup(pool, args[i]), *state = NULL, *tok;
@@ -133,13 +134,9 @@ apr_array_header_t *aactl_split_names(apr_pool_t *pool, const char *const *args,
         tok = apr_strtok(copy, ", ", &state);
         if (!tok)
             return NULL;
-        for (; tok; tok = apr_strtok(NULL, ", ", &state)) {
-            for (j = 0; j < names->nelts; j++)
-                if (strcmp(APR_ARRAY_IDX(names, j, const char *), tok) == 0)
-                    break;
-            if (j == names->nelts)
+        for (; tok; tok = apr_strtok(NULL, ", ", &state))
+            if (!aa_caps_listed(names, tok))
                 APR_ARRAY_PUSH(names, const char *) = tok;
-        }
     }
     return names;
 }

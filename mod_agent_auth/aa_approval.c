@@ -132,7 +132,7 @@ void aa_approval_announce(request_rec *r, const aa_approval_t *ap, const aa_agen
                           const aa_host_t *host)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
-    aa_capture_ctx_t *out;
+    aa_buf_t *out;
     aa_json_t *doc, *caps;
     const char *errstr;
     int status, sub_status = 0, retry_after;

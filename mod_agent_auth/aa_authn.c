@@ -255,8 +255,8 @@ static int has_identity_prefix(const char *name, const char *prefix)
 
 /*
  * Drop client-sent headers that look like ours, so none can be forged.
- * warn: headers are the client's own (not a copy that already carries the
- * identity this module set), so a match is worth a warning.
+ * warn: the request is the client's own, not an internal redirect or a
+ * subrequest sharing headers in which this module set the identity.
  */
 static void scrub_identity_headers(request_rec *r, apr_table_t *headers, int warn)
 {
@@ -296,10 +296,11 @@ static void scrub_identity_headers(request_rec *r, apr_table_t *headers, int war
 
 int aa_scrub_area_headers(request_rec *r)
 {
-    /* Where the module vouches for identity headers, no client may send
-     * them, even when authorization lets a request in without an agent. */
-    /* An internal redirect (ErrorDocument) shares the headers we set. */
-    if (is_agent_auth_area(r))
+    /* Where the module vouches for identity headers (its endpoints and
+     * AuthType AgentAuth areas), no client may send them, even when
+     * authorization lets a request in without an agent. Done once, here,
+     * before authentication sets the real ones. */
+    if (aa_route(r) != AA_EP_NONE || is_agent_auth_area(r))
         scrub_identity_headers(r, r->headers_in, !r->prev && !r->main);
     return DECLINED;
 }
@@ -318,9 +319,8 @@ void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
     };
     apr_size_t i;
 
-    /* Only the main request's own headers come from the client; a copy,
-     * or a subrequest's, holds the identity set there already. */
-    scrub_identity_headers(r, headers, headers == r->headers_in && !r->main && !r->prev);
+    /* headers were scrubbed of lookalikes when read (aa_scrub_area_headers),
+     * or are a copy of such, or fresh: setting replaces what is ours. */
     for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         if (!values[i][2])
             continue;

@@ -22,7 +22,7 @@ APLOG_USE_MODULE(agent_auth);
 #define AA_BACKEND_CONNECT_TIMEOUT 5L
 
 typedef struct {
-    aa_capture_ctx_t *out;
+    aa_buf_t *out;
     apr_pool_t *pool;
     apr_size_t limit;
 } reply_ctx_t;
@@ -31,29 +31,10 @@ typedef struct {
 static size_t collect(char *data, size_t size, size_t nmemb, void *userdata)
 {
     reply_ctx_t *ctx = userdata;
-    aa_capture_ctx_t *out = ctx->out;
     apr_size_t n = size * nmemb;
 
-    if (out->len + n > ctx->limit) {
-        out->overflow = 1;
-        return 0;
-    }
-    if (out->len + n + 1 > out->cap) {
-        apr_size_t cap = out->cap ? out->cap : 8192;
-        char *grown;
-
-        while (cap < out->len + n + 1)
-            cap *= 2;
-        grown = apr_palloc(ctx->pool, cap);
-        if (out->len)
-            memcpy(grown, out->buf, out->len);
-        out->buf = grown;
-        out->cap = cap;
-    }
-    memcpy(out->buf + out->len, data, n);
-    out->len += n;
-    out->buf[out->len] = '\0';
-    return n;
+    /* Any count but n makes libcurl abort the transfer. */
+    return aa_buf_append(ctx->pool, ctx->out, data, n, ctx->limit) == APR_SUCCESS ? n : 0;
 }
 
 int aa_backend_is_url(const char *backend)
@@ -62,7 +43,7 @@ int aa_backend_is_url(const char *backend)
 }
 
 int aa_backend_http_post(request_rec *r, const char *url, const char *body,
-                         apr_table_t *headers, apr_size_t limit, aa_capture_ctx_t *out,
+                         apr_table_t *headers, apr_size_t limit, aa_buf_t *out,
                          int *http_status)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);

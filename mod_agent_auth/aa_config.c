@@ -473,11 +473,9 @@ int aa_mode_supported(const aa_srv_conf_t *conf, const char *mode)
 
 void aa_approval_policy(const aa_srv_conf_t *conf, aa_approval_policy_t *policy)
 {
-    policy->verification_uri = conf->approval_uri;
     policy->method = AA_METHOD_DEVICE;
     policy->binding_message = "";
     policy->ttl = conf->approval_ttl;
-    policy->interval = conf->approval_interval;
     policy->keep_older = 0;
 }
 

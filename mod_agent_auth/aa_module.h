@@ -8,6 +8,7 @@
 #include "ap_socache.h"
 #include "apr_global_mutex.h"
 
+#include "core/aa_buf.h"
 #include "core/aa_caps.h"
 #include "core/aa_error.h"
 #include "core/aa_jwt.h"
@@ -162,13 +163,15 @@ int aa_authn_host(request_rec *r, int allow_unknown, aa_host_t **host, aa_jwt_t 
                   aa_jwk_t **presented_key);
 const char *aa_bearer_token(request_rec *r);
 /*
- * Replace whatever client-sent headers look like the identity headers
- * (AgentAuthHeaderPrefix, '_' taken for '-') with the agent's, and put the
- * identity in env as AGENT_AUTH_*. capability may be NULL.
+ * Set the agent's identity headers (AgentAuthHeaderPrefix) in headers and
+ * the same as AGENT_AUTH_* in env; capability may be NULL. Client-sent
+ * lookalikes are gone already: aa_scrub_area_headers removed them.
  */
 void aa_identity_set(request_rec *r, apr_table_t *headers, apr_table_t *env,
                      const aa_agent_t *agent, const char *capability);
-/* header_parser hook: under AuthType AgentAuth, drop client identity headers. */
+/* header_parser hook: at the endpoints and under AuthType AgentAuth, drop
+ * client-sent identity headers (also spelled with '_', or listed in
+ * Connection). */
 int aa_scrub_area_headers(request_rec *r);
 /* The error that refuses an agent in status (anything but active). */
 aa_err_e aa_agent_status_error(const char *status);
@@ -220,13 +223,6 @@ aa_err_e aa_verify_agent_token(request_rec *r, const char *token,
 aa_json_t *aa_grants_json(request_rec *r, apr_array_header_t *grants);
 
 /* handle_execute.c */
-typedef struct {
-    char *buf;
-    apr_size_t len;
-    apr_size_t cap;
-    int overflow; /* the reply was larger than the module keeps */
-} aa_capture_ctx_t;
-
 void aa_execute_register_filters(void);
 /* The JWT's capabilities claim, when present, narrows what it may do. */
 int aa_jwt_allows(const aa_jwt_t *jwt, const char *capability);
@@ -238,7 +234,7 @@ int aa_jwt_allows(const aa_jwt_t *jwt, const char *capability);
  * subrequest could not be set up.
  */
 int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_t *headers,
-                   apr_table_t *env, aa_capture_ctx_t *out, int *sub_status);
+                   apr_table_t *env, aa_buf_t *out, int *sub_status);
 
 /* aa_authz.c: Require agent-capability, and JSON bodies for its denials. */
 void aa_authz_register(apr_pool_t *pool);
@@ -252,7 +248,7 @@ int aa_backend_is_url(const char *backend);
  * when no reply came.
  */
 int aa_backend_http_post(request_rec *r, const char *url, const char *body,
-                         apr_table_t *headers, apr_size_t limit, aa_capture_ctx_t *out,
+                         apr_table_t *headers, apr_size_t limit, aa_buf_t *out,
                          int *http_status);
 
 /* aa_approval.c: choosing, describing and announcing approval requests. */

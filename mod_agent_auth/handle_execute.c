@@ -63,7 +63,8 @@ static apr_status_t body_filter(ap_filter_t *f, apr_bucket_brigade *bb, ap_input
 /* Collects the backend's reply instead of sending it to the client. */
 static apr_status_t capture_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
-    aa_capture_ctx_t *ctx = f->ctx;
+    aa_buf_t *ctx = f->ctx;
+    apr_pool_t *pool = f->r->main ? f->r->main->pool : f->r->pool;
     apr_bucket *b;
 
     for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
@@ -74,24 +75,8 @@ static apr_status_t capture_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             continue;
         if (apr_bucket_read(b, &data, &n, APR_BLOCK_READ) != APR_SUCCESS)
             return APR_EGENERAL;
-        if (ctx->len + n > AA_MAX_BACKEND_REPLY) {
-            ctx->overflow = 1;
-            continue;
-        }
-        if (ctx->len + n + 1 > ctx->cap) {
-            apr_size_t cap = (ctx->cap ? ctx->cap : 8192);
-            char *grown;
-
-            while (cap < ctx->len + n + 1)
-                cap *= 2;
-            grown = apr_palloc(f->r->main ? f->r->main->pool : f->r->pool, cap);
-            if (ctx->len)
-                memcpy(grown, ctx->buf, ctx->len);
-            ctx->buf = grown;
-            ctx->cap = cap;
-        }
-        memcpy(ctx->buf + ctx->len, data, n);
-        ctx->len += n;
+        /* Past the limit the rest is dropped; overflow tells the caller. */
+        aa_buf_append(pool, ctx, data, n, AA_MAX_BACKEND_REPLY);
     }
     apr_brigade_cleanup(bb);
     return APR_SUCCESS;
@@ -117,7 +102,7 @@ static void unset_connection_listed(apr_table_t *headers, apr_pool_t *pool)
 }
 
 int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_t *headers,
-                   apr_table_t *env, aa_capture_ctx_t *out, int *sub_status)
+                   apr_table_t *env, aa_buf_t *out, int *sub_status)
 {
     aa_body_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     request_rec *rr;
@@ -169,7 +154,7 @@ int aa_subreq_post(request_rec *r, const char *uri, const char *body, apr_table_
  * URL gets only the identity headers.
  */
 static int run_backend(request_rec *r, const aa_cap_t *cap, const aa_agent_t *agent,
-                       const char *args, aa_capture_ctx_t *out, int *backend_status)
+                       const char *args, aa_buf_t *out, int *backend_status)
 {
     apr_table_t *env = apr_table_make(r->pool, 8);
     apr_table_t *headers;
@@ -283,7 +268,7 @@ static int check_input(request_rec *r, const aa_cap_t *cap, const aa_json_t *arg
                                        "%s: %s", cap->name, errstr));
 }
 
-static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_capture_ctx_t *out,
+static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_buf_t *out,
                          int backend_status)
 {
     const char *errstr = NULL;
@@ -295,7 +280,7 @@ static int reply_backend(request_rec *r, const aa_cap_t *cap, aa_capture_ctx_t *
                       cap->name, AA_MAX_BACKEND_REPLY);
         return aa_reply_error(r, AA_ERR_BACKEND_ERROR, NULL);
     }
-    if (aa_json_parse(r->pool, out->buf ? out->buf : "", out->len, 0, &data, &errstr)
+    if (aa_json_parse(r->pool, out->data ? out->data : "", out->len, 0, &data, &errstr)
         != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, AALOGNO(00023)
                       "backend %s of %s (status %d) did not reply JSON: %s", cap->backend,
@@ -355,7 +340,7 @@ int aa_handle_execute(request_rec *r)
 {
     const aa_srv_conf_t *conf = aa_srv_conf(r->server);
     aa_req_t *req = aa_req(r);
-    aa_capture_ctx_t *out = apr_pcalloc(r->pool, sizeof(*out));
+    aa_buf_t *out = apr_pcalloc(r->pool, sizeof(*out));
     aa_json_t *body, *args = NULL;
     const char *name;
     const aa_cap_t *cap;

@@ -64,16 +64,6 @@ static int reactivation_auto_approves(const aa_host_t *host)
     return strcmp(host->status, AA_ST_ACTIVE) == 0 && *host->user_id != '\0';
 }
 
-static int in_list(const apr_array_header_t *list, const char *name)
-{
-    int i;
-
-    for (i = 0; i < list->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(list, i, const char *), name) == 0)
-            return 1;
-    return 0;
-}
-
 static int finish_txn(request_rec *r, aa_db_t *db, apr_status_t rv, const char *errstr)
 {
     const char *end_err = NULL;
@@ -238,7 +228,7 @@ int aa_handle_request_capability(request_rec *r)
     for (i = 0; i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);
         const char *c = APR_ARRAY_IDX(constraints, i, const char *);
-        int active = auto_ok && in_list(defaults, name) && !decided_before(existing, name);
+        int active = auto_ok && aa_caps_listed(defaults, name) && !decided_before(existing, name);
         aa_grant_t *g;
 
         if (already_active(r, existing, name, c))

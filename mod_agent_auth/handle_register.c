@@ -207,16 +207,6 @@ static int agent_key(request_rec *r, const aa_jwt_t *jwt, aa_jwk_t **key,
     return OK;
 }
 
-static int is_default(const apr_array_header_t *defaults, const char *name)
-{
-    int i;
-
-    for (i = 0; i < defaults->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(defaults, i, const char *), name) == 0)
-            return 1;
-    return 0;
-}
-
 static apr_status_t ensure_host(request_rec *r, aa_db_t *db, aa_host_t **host,
                                 const aa_jwt_t *jwt, const aa_jwk_t *key,
                                 const aa_register_req_t *req, const char **errstr)
@@ -278,7 +268,7 @@ static apr_status_t create_agent(request_rec *r, aa_db_t *db, const aa_host_t *h
 
         g->id = aa_random_id(r->pool, "grt_", 16);
         g->capability = APR_ARRAY_IDX(req->caps, i, const char *);
-        g->status = auto_ok && is_default(defaults, g->capability) ? AA_ST_ACTIVE
+        g->status = auto_ok && aa_caps_listed(defaults, g->capability) ? AA_ST_ACTIVE
                                                                  : AA_ST_PENDING;
         g->constraints = req->constraints ? APR_ARRAY_IDX(req->constraints, i, const char *)
                                           : "";

@@ -170,3 +170,13 @@ const aa_cap_t *aa_caps_find(const aa_caps_t *caps, const char *name)
         return NULL;
     return apr_hash_get(caps->by_name, name, APR_HASH_KEY_STRING);
 }
+
+int aa_caps_listed(const apr_array_header_t *names, const char *name)
+{
+    int i;
+
+    for (i = 0; names && i < names->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(names, i, const char *), name) == 0)
+            return 1;
+    return 0;
+}

@@ -42,6 +42,9 @@ apr_status_t aa_caps_parse(apr_pool_t *pool, const char *text, apr_size_t len,
 /* The capability called name, or NULL. */
 const aa_cap_t *aa_caps_find(const aa_caps_t *caps, const char *name);
 
+/* 1 when names (const char *; NULL: none) holds name. */
+int aa_caps_listed(const apr_array_header_t *names, const char *name);
+
 /* 1 when name is a syntactically valid capability name. */
 int aa_caps_name_valid(const char *name);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* aa_jwks: JWK Set parsing and fetching with libcurl under aa_netfilter's rules. */
 #include "aa_jwks.h"
+#include "aa_buf.h"
 
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -221,9 +222,7 @@ void aa_jwks_global_cleanup(void)
 typedef struct {
     apr_pool_t *pool;
     int allow_loopback;
-    char *data;
-    apr_size_t len, cap;
-    int too_large;
+    aa_buf_t body;
     char refused[INET6_ADDRSTRLEN]; /* the last address the filter refused */
     char curl_error[CURL_ERROR_SIZE];
     long status;
@@ -266,26 +265,9 @@ static size_t collect_body(char *data, size_t size, size_t nmemb, void *userdata
     hop_t *hop = userdata;
     apr_size_t n = size * nmemb;
 
-    if (n > AA_JWKS_MAX_BYTES - hop->len) {
-        hop->too_large = 1;
-        return 0; /* any count but n makes libcurl abort the transfer */
-    }
-    if (hop->len + n + 1 > hop->cap) {
-        apr_size_t cap = hop->cap ? hop->cap : 16384;
-        char *grown;
-
-        while (cap < hop->len + n + 1)
-            cap *= 2;
-        grown = apr_palloc(hop->pool, cap);
-        if (hop->len)
-            memcpy(grown, hop->data, hop->len);
-        hop->data = grown;
-        hop->cap = cap;
-    }
-    memcpy(hop->data + hop->len, data, n);
-    hop->len += n;
-    hop->data[hop->len] = '\0';
-    return n;
+    /* Any count but n makes libcurl abort the transfer. */
+    return aa_buf_append(hop->pool, &hop->body, data, n, AA_JWKS_MAX_BYTES) == APR_SUCCESS
+               ? n : 0;
 }
 
 static apr_status_t easy_release(void *curl)
@@ -341,7 +323,7 @@ static apr_status_t hop_error(apr_pool_t *pool, const hop_t *hop, CURLcode res, 
     const char *detail = hop->curl_error[0] ? hop->curl_error : curl_easy_strerror(res);
 
     url = aa_net_printable(pool, url);
-    if (hop->too_large || res == CURLE_FILESIZE_EXCEEDED) {
+    if (hop->body.overflow || res == CURLE_FILESIZE_EXCEEDED) {
         *errstr = apr_psprintf(pool, "%s: response larger than %d bytes", url, AA_JWKS_MAX_BYTES);
         return APR_ENOSPC;
     }
@@ -462,8 +444,8 @@ apr_status_t aa_jwks_fetch(apr_pool_t *pool, const char *url, const aa_jwks_fetc
     }
 
     if (rv == APR_SUCCESS) {
-        *body = hop.data ? apr_pstrmemdup(pool, hop.data, hop.len) : "";
-        *len = hop.len;
+        *body = hop.body.data ? apr_pstrmemdup(pool, hop.body.data, hop.body.len) : "";
+        *len = hop.body.len;
     } else {
         *errstr = apr_pstrdup(pool, *errstr);
     }

@@ -2,6 +2,7 @@
 /* aa_ops: approvals, each in one transaction. */
 #include "aa_ops.h"
 #include "aa_ops_int.h"
+#include "aa_caps.h"
 #include "aa_crypto.h"
 #include "aa_json.h"
 
@@ -263,16 +264,6 @@ static apr_status_t approve_host(apr_pool_t *pool, aa_db_t *db, aa_host_t *host,
     return rv;
 }
 
-static int named(const apr_array_header_t *names, const char *name)
-{
-    int i;
-
-    for (i = 0; names && i < names->nelts; i++)
-        if (strcmp(APR_ARRAY_IDX(names, i, const char *), name) == 0)
-            return 1;
-    return 0;
-}
-
 /* The capability names an approval request showed the approver. */
 static apr_array_header_t *approval_names(apr_pool_t *pool, const aa_approval_t *ap)
 {
@@ -308,7 +299,7 @@ static apr_status_t resolve_grants(apr_pool_t *pool, aa_db_t *db, const aa_appro
     int i;
 
     for (i = 0; only && i < only->nelts; i++) {
-        if (!named(shown, APR_ARRAY_IDX(only, i, const char *))) {
+        if (!aa_caps_listed(shown, APR_ARRAY_IDX(only, i, const char *))) {
             *errstr = "a capability named is not pending approval for this request";
             return APR_NOTFOUND;
         }
@@ -318,9 +309,9 @@ static apr_status_t resolve_grants(apr_pool_t *pool, aa_db_t *db, const aa_appro
         aa_grant_t *g = APR_ARRAY_IDX(grants, i, aa_grant_t *);
         int wanted;
 
-        if (strcmp(g->status, AA_ST_PENDING) != 0 || !named(shown, g->capability))
+        if (strcmp(g->status, AA_ST_PENDING) != 0 || !aa_caps_listed(shown, g->capability))
             continue;
-        wanted = !only || named(only, g->capability);
+        wanted = !only || aa_caps_listed(only, g->capability);
         g->status = wanted ? AA_ST_ACTIVE : AA_ST_DENIED;
         g->granted_by = wanted ? user_id : "";
         g->denied_by = wanted ? "" : user_id;

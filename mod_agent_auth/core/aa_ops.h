@@ -17,13 +17,12 @@
 /* Returned when the record is no longer in a state that allows the change. */
 #define AA_ECONFLICT APR_EEXIST
 
+/* How to open an approval; what clients are told comes from the config. */
 typedef struct {
     const char *method;          /* AA_METHOD_DEVICE or AA_METHOD_CIBA */
     const char *binding_message; /* CIBA: what the user is asked to confirm */
-    const char *verification_uri;
-    apr_int64_t ttl;      /* seconds until the approval expires */
-    apr_int64_t interval; /* polling interval advertised to clients */
-    int keep_older;       /* a plain retry: the agent's live codes stay valid */
+    apr_int64_t ttl;             /* seconds until the approval expires */
+    int keep_older;              /* a plain retry: the agent's live codes stay valid */
 } aa_approval_policy_t;
 
 /* The three lifetime clocks of §2.4, in seconds; 0 disables a clock. */

@@ -34,7 +34,7 @@ fi
 
 # One capability answered over HTTP by a service of its own (here a second
 # listener of the same httpd), which the module calls directly.
-BPORT=$(aa_httpd_free_port)
+BPORT=$(aa_free_port)
 jq --arg u "http://127.0.0.1:$BPORT/whoami" \
     '.capabilities += [{name:"whoami_http",description:"whoami over HTTP",backend:$u}]' \
     "$HERE/capabilities.json" >"$DIR/capabilities.json"

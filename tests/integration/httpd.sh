@@ -15,6 +15,9 @@
 # NB: call these in the test's own shell, not in $(...) or a subshell:
 # the PID must stay a child of the shell that waits for it.
 
+# shellcheck source=scripts/lib/proc.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/proc.sh"
+
 AA_HTTPD_DIR=""
 
 aa_httpd_bin() {
@@ -41,37 +44,6 @@ aa_httpd_moddir() {
     fi
     [ -d "$dir" ] || dir=/usr/lib/apache2/modules
     echo "$dir"
-}
-
-# aa_httpd_free_port: a port nothing uses on 127.0.0.1, below the
-# ephemeral range so outgoing connections cannot take it meanwhile.
-aa_httpd_free_port() {
-    local lo=20000 hi=60000 eph port
-    if read -r eph _ </proc/sys/net/ipv4/ip_local_port_range &&
-        [ "$eph" -gt $((lo + 1000)) ] && [ "$eph" -le "$hi" ]; then
-        hi=$((eph - 1))
-    fi
-    for _ in $(seq 1 100); do
-        port=$(((RANDOM << 15 | RANDOM) % (hi - lo + 1) + lo))
-        if command -v ss >/dev/null 2>&1; then
-            [ -z "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ] ||
-                continue
-        elif (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            continue
-        fi
-        echo "$port"
-        return 0
-    done
-    echo "aa_httpd_start: no free port found" >&2
-    return 1
-}
-
-# aa_httpd_alive PID: true while PID runs; an unreaped zombie is gone.
-aa_httpd_alive() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat%% *}" != Z ]
 }
 
 # aa_httpd_answers PORT: any HTTP response counts, even 404 or 500.
@@ -163,7 +135,7 @@ aa_httpd_prepare_dir() {
 aa_httpd_wait_ready() {
     local pid=$1 port=$2 pidfile=$AA_HTTPD_DIR/run/httpd.pid
     for _ in $(seq 1 100); do
-        aa_httpd_alive "$pid" || return 1
+        aa_pid_alive "$pid" || return 1
         # The PID file is written after the bind, so a foreign server on
         # the port cannot pass for ours.
         if [ "$(cat "$pidfile" 2>/dev/null)" = "$pid" ] &&
@@ -196,7 +168,7 @@ aa_httpd_start() {
     errlog=$AA_HTTPD_DIR/logs/error.log
 
     for attempt in 1 2 3; do
-        port=$(aa_httpd_free_port) || return 1
+        port=$(aa_free_port) || return 1
         aa_httpd_write_conf "$AA_HTTPD_DIR" "$body_file" "$port" ||
             return 1
         # Startup output is per try; the error log grows, so note its end.
@@ -242,10 +214,10 @@ aa_httpd_stop() {
 
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 300); do
-        aa_httpd_alive "$pid" || break
+        aa_pid_alive "$pid" || break
         sleep 0.05
     done
-    if aa_httpd_alive "$pid"; then
+    if aa_pid_alive "$pid"; then
         echo "aa_httpd_stop: httpd $pid ignored TERM for 15 s" >&2
         kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -265,7 +237,7 @@ aa_httpd_reload() {
     before=$(grep -c AH00489 "$errlog" 2>/dev/null) || before=0
     kill -USR1 "$pid" || return 1
     for _ in $(seq 1 100); do
-        if ! aa_httpd_alive "$pid"; then
+        if ! aa_pid_alive "$pid"; then
             echo "aa_httpd_reload: httpd exited (bad config?)" >&2
             aa_httpd_logs "$AA_HTTPD_DIR"
             wait "$pid" 2>/dev/null || true

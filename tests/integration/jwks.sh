@@ -42,7 +42,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$DIR/server.key" -out "$DIR/s
     -days 2 -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1" \
     -addext "basicConstraints=critical,CA:FALSE" >/dev/null 2>&1
 chmod 644 "$DIR/server.key"
-SSLPORT=$(aa_httpd_free_port)
+SSLPORT=$(aa_free_port)
 TLS="https://127.0.0.1:$SSLPORT/jwks"
 cat > "$DIR/body.conf" <<CONF
 LoadModule agent_auth_module $AA_MODULE

@@ -26,8 +26,7 @@ static aa_db_t *db;
 static const char *errstr;
 
 static const aa_lifetimes_t lifetimes = { 3600, 86400, 0 };
-static const aa_approval_policy_t policy = { AA_METHOD_DEVICE, "",
-                                             "https://api.example.test/device", 600, 5 };
+static const aa_approval_policy_t policy = { AA_METHOD_DEVICE, "", 600, 0 };
 
 /* --- fixture ----------------------------------------------------------------------------- */
 
