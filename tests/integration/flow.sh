@@ -20,6 +20,7 @@ DIR=$(mktemp -d /tmp/aa-it-XXXXXX)
 chmod 755 "$DIR"
 AA_TMP=$DIR/tmp
 mkdir -p "$AA_TMP" "$DIR/db"
+aa_httpd_stage_cgi "$DIR" || { echo "# cannot stage the CGI programs in $DIR"; exit 1; }
 cleanup() {
     aa_httpd_stop >/dev/null 2>&1 || true
     if [ "${AA_KEEP:-}" = 1 ]; then echo "# kept $DIR"; else rm -rf "$DIR"; fi
@@ -47,16 +48,16 @@ AgentAuthProviderName test-bank
 AgentAuthCapabilities $DIR/capabilities.json
 AgentAuthHostDefaultCapabilities check_balance whoami
 ScriptAlias /backend/demo $AA_DEMO_BACKEND
-ScriptAlias /backend/whoami $HERE/whoami.cgi
+ScriptAlias /backend/whoami $AA_WHOAMI_CGI
 <Location /backend>
     Require expr %{IS_SUBREQ} == 'true'
 </Location>
 Listen 127.0.0.1:$BPORT
 <VirtualHost 127.0.0.1:$BPORT>
-    ScriptAlias /whoami $HERE/whoami.cgi
+    ScriptAlias /whoami $AA_WHOAMI_CGI
 </VirtualHost>
 # Let in by address or by agent: forged identity headers must still go.
-ScriptAlias /mixed/whoami $HERE/whoami.cgi
+ScriptAlias /mixed/whoami $AA_WHOAMI_CGI
 <Location /mixed>
     AuthType AgentAuth
     <RequireAny>
@@ -65,7 +66,7 @@ ScriptAlias /mixed/whoami $HERE/whoami.cgi
     </RequireAny>
 </Location>
 # An application of the operator's own, protected by the module.
-ScriptAlias /app/whoami $HERE/whoami.cgi
+ScriptAlias /app/whoami $AA_WHOAMI_CGI
 <Location /app>
     AuthType AgentAuth
     Require agent-capability check_balance transfer_funds

@@ -46,6 +46,21 @@ aa_httpd_moddir() {
     echo "$dir"
 }
 
+# aa_httpd_stage_cgi DIR: copies the CGI programs the tests run into
+# DIR/cgi and points AA_DEMO_BACKEND and AA_WHOAMI_CGI there. httpd's User
+# must reach them, and the checkout may sit below a directory only its
+# owner can enter (a private temporary directory, a home).
+aa_httpd_stage_cgi() {
+    local here
+    here=$(dirname "${BASH_SOURCE[0]}")
+    mkdir -p "$1/cgi" &&
+        cp "$AA_DEMO_BACKEND" "$1/cgi/aa-demo-backend" &&
+        cp "$here/whoami.cgi" "$1/cgi/whoami.cgi" &&
+        chmod 755 "$1/cgi" "$1/cgi/aa-demo-backend" "$1/cgi/whoami.cgi" || return 1
+    AA_DEMO_BACKEND=$1/cgi/aa-demo-backend
+    AA_WHOAMI_CGI=$1/cgi/whoami.cgi
+}
+
 # aa_httpd_answers PORT: any HTTP response counts, even 404 or 500.
 aa_httpd_answers() {
     local code

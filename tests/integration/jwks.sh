@@ -31,6 +31,7 @@ DIR=$(mktemp -d /tmp/aa-jw-XXXXXX)
 chmod 755 "$DIR"
 AA_TMP=$DIR/tmp
 mkdir -p "$AA_TMP" "$DIR/db" "$DIR/htdocs/jwks"
+aa_httpd_stage_cgi "$DIR" || { echo "# cannot stage the CGI programs in $DIR"; exit 1; }
 trap 'aa_httpd_stop >/dev/null 2>&1; [ "${AA_KEEP:-}" = 1 ] || rm -rf "$DIR"' EXIT
 if ! aa_db_prepare "$DRIVER" "$DIR"; then
     echo "# $DRIVER: database not available, skipped"

@@ -21,6 +21,7 @@ DIR=$(mktemp -d /tmp/aa-lc-XXXXXX)
 chmod 755 "$DIR"
 AA_TMP=$DIR/tmp
 mkdir -p "$AA_TMP" "$DIR/db"
+aa_httpd_stage_cgi "$DIR" || { echo "# cannot stage the CGI programs in $DIR"; exit 1; }
 cleanup() {
     aa_httpd_stop >/dev/null 2>&1 || true
     if [ "${AA_KEEP:-}" = 1 ]; then echo "# kept $DIR"; else rm -rf "$DIR"; fi
@@ -62,7 +63,7 @@ AgentAuthAgentRateLimit 40
 AgentAuthApprovalMethods device_authorization ciba
 AgentAuthCIBANotify /backend/demo/ciba-notify
 ScriptAlias /backend/demo $AA_DEMO_BACKEND
-ScriptAlias /backend/whoami $HERE/whoami.cgi
+ScriptAlias /backend/whoami $AA_WHOAMI_CGI
 <Location /backend>
     Require expr %{IS_SUBREQ} == 'true'
     SetEnv AA_DEMO_NOTIFY_LOG $DIR/ciba.log
