@@ -3,6 +3,7 @@
 #ifndef AACTL_H
 #define AACTL_H
 
+#include "../mod_agent_auth/core/aa_caps.h"
 #include "../mod_agent_auth/core/aa_json.h"
 #include "../mod_agent_auth/core/aa_ops.h"
 #include "../mod_agent_auth/core/aa_store.h"
@@ -35,6 +36,8 @@ typedef struct {
     const char *params;    /* DBDParams (may hold a password: never print) */
     const char *vhost;     /* the <VirtualHost> that held the settings, or NULL */
     const char *caps_file; /* AgentAuthCapabilities, or NULL */
+    aa_caps_t *caps;       /* that file, read with the configuration */
+    const char *caps_error; /* why it could not be read */
     apr_int64_t session_ttl;       /* AgentAuthSessionTTL, -1 when unset */
     apr_int64_t max_lifetime;      /* AgentAuthMaxLifetime, -1 when unset */
     apr_int64_t absolute_lifetime; /* AgentAuthAbsoluteLifetime, -1 when unset */

@@ -7,7 +7,6 @@
  * Conditional sections (<IfModule>, <IfDefine>) are read as if true.
  */
 #include "aactl.h"
-#include "../mod_agent_auth/core/aa_caps.h"
 
 #include <apr_file_info.h>
 #include <apr_file_io.h>
@@ -493,6 +492,12 @@ int aactl_conf_read(apr_pool_t *pool, const char *path, const char *vhost, aactl
                                found ? conf->vhost : "", found ? " nor outside)" : "");
         return AACTL_USAGE;
     }
+    /* Read now, with the configuration's privileges: opening SQLite may
+     * switch aactl to the database owner, who need not reach this file.
+     * Only commands that check names care whether it could be read. */
+    if (conf->caps_file
+        && aa_caps_load(pool, conf->caps_file, &conf->caps, &conf->caps_error) != APR_SUCCESS)
+        conf->caps = NULL;
     return AACTL_OK;
 }
 
@@ -507,20 +512,18 @@ void aactl_lifetimes(const aactl_conf_t *conf, aa_lifetimes_t *lt)
 
 int aactl_caps_check(aactl_ctx_t *ctx, const char *cmd, const char *const *names, int n)
 {
-    const char *errstr = NULL;
-    aa_caps_t *caps;
     int i;
 
     /* Without a capabilities file there is nothing to check against. */
     if (!ctx->conf.caps_file)
         return AACTL_OK;
-    if (aa_caps_load(ctx->pool, ctx->conf.caps_file, &caps, &errstr) != APR_SUCCESS) {
+    if (!ctx->conf.caps) {
         ctx->errstr = apr_psprintf(ctx->pool, "%s: cannot read the capabilities file: %s", cmd,
-                                   errstr);
+                                   ctx->conf.caps_error);
         return AACTL_FAILURE;
     }
     for (i = 0; i < n; i++) {
-        if (!aa_caps_find(caps, names[i])) {
+        if (!aa_caps_find(ctx->conf.caps, names[i])) {
             ctx->errstr = apr_psprintf(ctx->pool, "%s: no capability %s in %s", cmd, names[i],
                                        ctx->conf.caps_file);
             return AACTL_NOT_FOUND;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* opts.c: the one option parser every aactl command uses. */
 #include "aactl.h"
-#include "../mod_agent_auth/core/aa_caps.h"
 
 #include <apr_strings.h>
 
